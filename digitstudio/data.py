@@ -1,0 +1,110 @@
+"""MNIST loading: Keras's download by default, or a local .npz chosen explicitly.
+
+Offline classrooms, tests and CI point `MNIST_NPZ` (or `train.py --data`) at a
+file with Keras's keys. Every failure is a `DataError` with one actionable line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ENV_VAR = "MNIST_NPZ"
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+class DataError(RuntimeError):
+    """MNIST could not be loaded; the message says how to fix it."""
+
+
+@dataclass
+class MnistData:
+    x_train: np.ndarray  # uint8 (n, 28, 28)
+    y_train: np.ndarray  # uint8 (n,)
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str  # "keras-download" or the resolved path of the .npz
+
+
+def resolve_source(path: str | os.PathLike | None = None) -> str | None:
+    """The local file to use: an explicit path, else $MNIST_NPZ, else None (download)."""
+    if path:
+        return str(path)
+    env = os.environ.get(ENV_VAR, "").strip()
+    return env or None
+
+
+def load_mnist(path: str | os.PathLike | None = None) -> MnistData:
+    source = resolve_source(path)
+    if source is None:
+        return _download()
+    return load_npz(source)
+
+
+def load_npz(path: str | os.PathLike) -> MnistData:
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise DataError(f"MNIST file not found: {file} (set {ENV_VAR} or --data to an existing .npz).")
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            missing = [key for key in KEYS if key not in npz.files]
+            if missing:
+                raise DataError(
+                    f"{file} is missing {', '.join(missing)}; an MNIST .npz needs keys {', '.join(KEYS)}."
+                )
+            arrays = {key: npz[key] for key in KEYS}
+    except DataError:
+        raise
+    except Exception as exc:  # zip/pickle/format errors all mean the same thing here
+        raise DataError(f"{file} is not a readable .npz file ({type(exc).__name__}: {exc}).") from None
+    data = MnistData(**arrays, source=str(file.resolve()))
+    check(data)
+    return data
+
+
+def check(data: MnistData) -> None:
+    """Shapes 28×28, uint8 pixels, integer labels 0–9, matching lengths."""
+    name = data.source
+    for split in ("train", "test"):
+        x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
+        if x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise DataError(f"{name}: x_{split} must have shape (n, 28, 28), not {x.shape}.")
+        if x.dtype != np.uint8:
+            raise DataError(f"{name}: x_{split} must be uint8 pixels 0–255, not {x.dtype}.")
+        if y.ndim != 1 or len(y) != len(x):
+            raise DataError(f"{name}: y_{split} must be {len(x)} labels, not shape {y.shape}.")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise DataError(f"{name}: y_{split} must hold integer labels, not {y.dtype}.")
+        if len(y) == 0:
+            raise DataError(f"{name}: the {split} split is empty.")
+        if y.min() < 0 or y.max() > 9:
+            raise DataError(f"{name}: y_{split} labels must be 0–9, found {y.min()}–{y.max()}.")
+
+
+def _download() -> MnistData:
+    try:
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as exc:
+        raise DataError(
+            f"Could not download MNIST ({type(exc).__name__}). Offline? Point {ENV_VAR} "
+            "(or train.py --data) at a local mnist.npz with keys x_train, y_train, x_test, y_test."
+        ) from None
+    data = MnistData(x_train, y_train, x_test, y_test, source="keras-download")
+    check(data)
+    return data
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (n, 28, 28) → float32 (n, 28, 28, 1) in [0, 1]: the one normalisation used
+    for training, evaluation and drawn digits alike."""
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    else:
+        x = x.astype(np.float32)
+    return x.reshape(-1, 28, 28, 1)

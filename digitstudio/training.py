@@ -1,0 +1,336 @@
+"""Training with progress callbacks, stop, NaN detection and atomic saves.
+
+`train()` is the one training path: train.py and the app both call it. It is a
+plain `model.fit` plus one light callback, so it costs what a bare fit costs
+(bench/train_speed.py measures the ratio).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .data import MnistData, to_model_input
+from .spec import ModelSpec, count_params, validate
+
+ProgressFn = Callable[[dict[str, Any]], None]
+
+# How often (seconds) batch-level progress is reported inside an epoch.
+BATCH_REPORT_INTERVAL = 0.4
+
+
+@dataclass
+class TrainResult:
+    model: Any  # keras.Model
+    spec: ModelSpec
+    status: str  # completed | stopped | diverged | failed
+    history: dict[str, list[float]]
+    test_loss: float | None
+    test_accuracy: float | None
+    params: int
+    train_seconds: float
+    data_source: str
+    message: str = ""
+    curve: list[dict[str, float]] = field(default_factory=list)  # intra-epoch points
+
+    def metrics(self) -> dict[str, Any]:
+        """Everything about the run except the model itself (JSON-ready)."""
+        epochs_done = len(self.history.get("loss", []))
+        return {
+            "spec": self.spec.to_dict(),
+            "status": self.status,
+            "message": self.message,
+            "epochs_completed": epochs_done,
+            "history": self.history,
+            "test_loss": self.test_loss,
+            "test_accuracy": self.test_accuracy,
+            "params": self.params,
+            "train_seconds": round(self.train_seconds, 3),
+            "seconds_per_epoch": round(self.train_seconds / epochs_done, 3) if epochs_done else None,
+            "data_source": self.data_source,
+            "versions": library_versions(),
+        }
+
+
+def library_versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "platform": f"{platform.system()} {platform.machine()}",
+    }
+
+
+def set_determinism(seed: int) -> None:
+    """Same seed → same history on CPU."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+@dataclass
+class Prepared:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
+    """Normalise, take the seeded training subset, split off validation as Keras's
+    validation_split would (the last fraction), one-hot labels if the loss needs it."""
+    x, y = data.x_train, data.y_train
+    if spec.train_size is not None and spec.train_size < len(x):
+        order = np.random.default_rng(spec.seed).permutation(len(x))[: spec.train_size]
+        x, y = x[np.sort(order)], y[np.sort(order)]
+    x = to_model_input(x)
+    y = _labels(y, spec)
+    x_test, y_test = to_model_input(data.x_test), _labels(data.y_test, spec)
+    validation = None
+    if spec.validate_on_test:
+        validation = (x_test, y_test)
+    elif spec.validation_split > 0:
+        n_val = int(len(x) * spec.validation_split)
+        if n_val >= 1 and n_val < len(x):
+            validation = (x[-n_val:], y[-n_val:])
+            x, y = x[:-n_val], y[:-n_val]
+    return Prepared(x, y, validation, x_test, y_test)
+
+
+def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    y = y.astype(np.int64)
+    if spec.loss == "categorical_crossentropy":
+        return np.eye(10, dtype=np.float32)[y]
+    return y
+
+
+def augmented_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
+    """People draw bigger, smaller, tilted, off-centre, thick and thin: random zoom,
+    rotation, shift and stroke thickness (±1 px by max/min pooling), per image."""
+    import keras
+    import tensorflow as tf
+
+    geometry = keras.Sequential([
+        keras.layers.RandomRotation(12 / 360, fill_mode="constant", seed=seed),
+        keras.layers.RandomZoom((-0.2, 0.2), fill_mode="constant", seed=seed + 1),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 2),
+    ])
+
+    def augment(images, labels):
+        images = geometry(images, training=True)
+        thicker = tf.nn.max_pool2d(images, 2, 1, "SAME")
+        thinner = -tf.nn.max_pool2d(-images, 2, 1, "SAME")
+        choice = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1], seed=[seed, 7])
+        images = tf.where(choice < 0.2, thicker, tf.where(choice > 0.85, thinner, images))
+        return images, labels
+
+    return (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | None,
+                  epochs: int, batches: int, curve: list[dict[str, float]]):
+    """A Keras callback that reports progress as plain dicts (safe to hand across threads),
+    stops on request, and stops when the loss turns NaN/inf. Built lazily so importing
+    this module does not import Keras."""
+    import keras
+
+    class _Progress(keras.callbacks.Callback):
+        # Safe to run on Keras's callback thread: it only reads logs and sets flags,
+        # which keeps fit's batches dispatched asynchronously (no per-batch sync).
+        async_safe = True
+
+        def __init__(self):
+            super().__init__()
+            self.reason = ""
+            self.diverged = False
+            self.started = time.perf_counter()
+            self.epoch_started = self.started
+            self.last_report = 0.0
+            self.epoch = 0
+            self.epoch_seconds: list[float] = []
+
+        def _emit(self, event: dict[str, Any]) -> None:
+            if on_progress is not None:
+                on_progress(event)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+            self.epoch_started = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.diverged = True
+                self.reason = "the loss became NaN/inf (try a smaller learning rate)"
+                self.model.stop_training = True
+                return
+            if stop_event is not None and stop_event.is_set():
+                self.reason = "stopped by request"
+                self.model.stop_training = True
+            now = time.perf_counter()
+            if now - self.last_report < BATCH_REPORT_INTERVAL:
+                return
+            self.last_report = now
+            done = self.epoch * batches + batch + 1
+            elapsed = now - self.started
+            point = {"epoch": self.epoch + (batch + 1) / batches,
+                     "loss": float(loss) if loss is not None else float("nan"),
+                     "accuracy": float((logs or {}).get("accuracy", float("nan")))}
+            curve.append(point)
+            self._emit({
+                "kind": "batch", "epoch": self.epoch + 1, "epochs": epochs,
+                "batch": batch + 1, "batches": batches, "elapsed": elapsed,
+                "eta": elapsed / done * (epochs * batches - done), "point": point,
+            })
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            if any(not math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
+                self.diverged = True
+                self.reason = "the loss became NaN/inf (try a smaller learning rate)"
+                self.model.stop_training = True
+            now = time.perf_counter()
+            self.epoch_seconds.append(now - self.epoch_started)
+            done = (epoch + 1) * batches
+            elapsed = now - self.started
+            self._emit({
+                "kind": "epoch", "epoch": epoch + 1, "epochs": epochs, "batch": batches,
+                "batches": batches, "elapsed": elapsed, "seconds": now - self.epoch_started,
+                "eta": elapsed / done * (epochs * batches - done), "logs": logs,
+            })
+
+    return _Progress()
+
+
+def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = None,
+          stop_event: threading.Event | None = None) -> TrainResult:
+    """Train a model for `spec` on `data`. Never raises for training faults: the
+    result's status says completed / stopped / diverged / failed."""
+    spec = validate(spec)
+    from .models import build_model
+
+    set_determinism(spec.seed)
+    prepared = prepare_data(spec, data)
+    batches = math.ceil(len(prepared.x_train) / spec.batch_size)
+    model = build_model(spec, steps_per_epoch=batches)
+    curve: list[dict[str, float]] = []
+    callback = make_callback(on_progress, stop_event, spec.epochs, batches, curve)
+    started = time.perf_counter()
+    status, message = "completed", ""
+    try:
+        if spec.augment:
+            fit_data = dict(x=augmented_dataset(prepared.x_train, prepared.y_train, spec.batch_size, spec.seed),
+                            shuffle=False)  # the dataset shuffles itself
+        else:
+            fit_data = dict(x=prepared.x_train, y=prepared.y_train, batch_size=spec.batch_size, shuffle=True)
+        history = model.fit(**fit_data, epochs=spec.epochs, validation_data=prepared.validation,
+                            callbacks=[callback], verbose=0).history
+    except Exception as exc:  # a fault inside training is reported, not raised
+        history = model.history.history if getattr(model, "history", None) else {}
+        status, message = "failed", f"Training failed: {type(exc).__name__}: {str(exc).strip()[:300]}"
+    train_seconds = time.perf_counter() - started
+    if status != "failed":
+        if callback.diverged:
+            status, message = "diverged", f"Training stopped: {callback.reason}."
+        elif callback.reason:
+            status, message = "stopped", "Training was stopped before the last epoch finished."
+    history = {k: [float(v) for v in values] for k, values in history.items()}
+    history["seconds"] = [round(s, 3) for s in callback.epoch_seconds]
+    test_loss = test_accuracy = None
+    if status in ("completed", "stopped"):
+        test_loss, test_accuracy = (float(v) for v in model.evaluate(
+            prepared.x_test, prepared.y_test, batch_size=1024, verbose=0))
+        if not math.isfinite(test_loss):
+            status, message = "diverged", "Training stopped: the test loss is NaN/inf."
+    if on_progress is not None:
+        on_progress({"kind": "end", "status": status, "message": message})
+    return TrainResult(
+        model=model, spec=spec, status=status, history=history, test_loss=test_loss,
+        test_accuracy=test_accuracy, params=count_params(spec), train_seconds=train_seconds,
+        data_source=data.source, message=message, curve=curve,
+    )
+
+
+# --- atomic writes ----------------------------------------------------------------------
+
+def _atomic_path(target: Path, write: Callable[[Path], None]) -> None:
+    """Write via a temporary file in the same folder, then rename: a reader never sees
+    a half-written file and a failure leaves the old file as it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save_model_atomic(model: Any, path: str | os.PathLike) -> None:
+    _atomic_path(Path(path), lambda tmp: model.save(tmp))
+
+
+def write_json_atomic(data: Any, path: str | os.PathLike) -> None:
+    text = json.dumps(data, indent=2, allow_nan=True) + "\n"
+    _atomic_path(Path(path), lambda tmp: tmp.write_text(text))
+
+
+def save_result(result: TrainResult, model_path: str | os.PathLike, extra: dict | None = None) -> Path:
+    """Write the .keras model and its JSON (same name, .json) side by side."""
+    model_path = Path(model_path)
+    json_path = model_path.with_suffix(".json")
+    info = {**result.metrics(), **(extra or {})}
+    if result.status in ("completed", "stopped"):
+        save_model_atomic(result.model, model_path)
+        info["model_file"] = model_path.name
+    write_json_atomic(info, json_path)
+    return json_path
+
+
+def command_line(spec: ModelSpec, out: str | None = None, data: str | None = None) -> str:
+    """The train.py command that reproduces a spec."""
+    parts = ["python", "train.py",
+             "--layers", f"'{spec.layers_compact()}'", "--optimizer", spec.optimizer,
+             "--lr", f"{spec.learning_rate:g}", "--epochs", str(spec.epochs),
+             "--batch-size", str(spec.batch_size), "--validation-split", f"{spec.validation_split:g}",
+             "--loss", spec.loss, "--seed", str(spec.seed)]
+    if spec.lr_schedule != "constant":
+        parts += ["--lr-schedule", spec.lr_schedule]
+    if spec.optimizer == "sgd" and spec.momentum:
+        parts += ["--momentum", f"{spec.momentum:g}"]
+    if spec.validate_on_test:
+        parts.append("--validate-on-test")
+    if spec.train_size:
+        parts += ["--train-size", str(spec.train_size)]
+    if spec.augment:
+        parts.append("--augment")
+    if data:
+        parts += ["--data", data]
+    if out:
+        parts += ["--out", out]
+    return " ".join(parts)
