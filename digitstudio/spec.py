@@ -213,7 +213,7 @@ def format_layers(layers: list[dict[str, Any]]) -> str:
         if kind == "dense":
             parts.append(f"dense:{layer['units']}:{layer['activation']}")
         elif kind == "dropout":
-            parts.append(f"dropout:{layer['rate']:g}")
+            parts.append(f"dropout:{format_number(layer['rate'])}")
         elif kind == "conv2d":
             parts.append(f"conv2d:{layer['filters']}:{layer['kernel']}:{layer['activation']}")
         elif kind == "maxpool":
@@ -221,6 +221,12 @@ def format_layers(layers: list[dict[str, Any]]) -> str:
         else:
             parts.append(kind)
     return ",".join(parts)
+
+
+def format_number(value: float) -> str:
+    """Short form (%g) when that reads back as the same number, else the exact repr."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 # --- validation ----------------------------------------------------------------------
@@ -368,3 +374,53 @@ def validate(spec: ModelSpec) -> ModelSpec:
         layers=layers, optimizer=optimizer, learning_rate=lr, momentum=momentum, epochs=epochs,
         batch_size=batch, validation_split=split, train_size=train_size, seed=seed,
     )
+
+
+# --- the app's layer table -------------------------------------------------------------
+
+TABLE_COLUMNS = ("layer", "size", "kernel", "activation", "rate")
+
+
+def layers_to_rows(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Layers → rows of the app's layer table. 'size' is units (dense), filters (conv2d)
+    or pool size (maxpool); cells a layer does not use are None."""
+    rows = []
+    for layer in layers:
+        kind = layer["type"]
+        rows.append({
+            "layer": kind,
+            "size": layer.get("units", layer.get("filters", layer.get("pool"))),
+            "kernel": layer.get("kernel"),
+            "activation": layer.get("activation"),
+            "rate": layer.get("rate"),
+        })
+    return rows
+
+
+def layers_from_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the layer table → normalised layers (blank rows are skipped; missing
+    cells take the layer's defaults). Raises SpecError naming the row."""
+    layers = []
+    for index, row in enumerate(rows):
+        kind = row.get("layer")
+        if kind is None or (isinstance(kind, float) and math.isnan(kind)) or str(kind).strip() == "":
+            if all(_blank(row.get(col)) for col in TABLE_COLUMNS):
+                continue
+            raise SpecError(f"Row {index + 1}: choose a layer type.")
+        kind = _TYPE_ALIASES.get(str(kind).strip().lower(), str(kind))
+        layer: dict[str, Any] = {"type": kind}
+        size = row.get("size")
+        if not _blank(size):
+            key = {"dense": "units", "conv2d": "filters", "maxpool": "pool"}.get(kind)
+            if key:
+                layer[key] = size
+        for key, kinds in (("kernel", ("conv2d",)), ("activation", ("dense", "conv2d")), ("rate", ("dropout",))):
+            if kind in kinds and not _blank(row.get(key)):
+                layer[key] = row[key]
+        layers.append(normalize_layer(layer, len(layers)))
+    return layers
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, str) and value.strip() == "")

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .data import MnistData, to_model_input
-from .spec import ModelSpec, count_params, validate
+from .spec import ModelSpec, count_params, format_number, validate
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -285,6 +285,7 @@ def _atomic_path(target: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; saved models are ordinary files
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -316,13 +317,13 @@ def command_line(spec: ModelSpec, out: str | None = None, data: str | None = Non
     """The train.py command that reproduces a spec."""
     parts = ["python", "train.py",
              "--layers", f"'{spec.layers_compact()}'", "--optimizer", spec.optimizer,
-             "--lr", f"{spec.learning_rate:g}", "--epochs", str(spec.epochs),
-             "--batch-size", str(spec.batch_size), "--validation-split", f"{spec.validation_split:g}",
+             "--lr", format_number(spec.learning_rate), "--epochs", str(spec.epochs),
+             "--batch-size", str(spec.batch_size), "--validation-split", format_number(spec.validation_split),
              "--loss", spec.loss, "--seed", str(spec.seed)]
     if spec.lr_schedule != "constant":
         parts += ["--lr-schedule", spec.lr_schedule]
     if spec.optimizer == "sgd" and spec.momentum:
-        parts += ["--momentum", f"{spec.momentum:g}"]
+        parts += ["--momentum", format_number(spec.momentum)]
     if spec.validate_on_test:
         parts.append("--validate-on-test")
     if spec.train_size:

@@ -1,0 +1,67 @@
+"""Real-browser tests: the app on a free localhost port, driven in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from browser_support import (
+    app_server, browser, chromium_path, draw_digit, open_app, prediction_text, reset_canvas,
+    wait_idle, wait_prediction,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (scripts/test.sh installs it as root)")
+        pytest.skip("chromium is not installed: apt-get install -y chromium")
+    with browser() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, mnist_path):
+    runs = tmp_path_factory.mktemp("browser-runs")
+    with app_server(env={"DIGIT_STUDIO_RUNS": str(runs), "MNIST_NPZ": str(mnist_path)}) as url:
+        yield url
+
+
+def test_draw_three_digits_and_read_predictions(chrome, server, tmp_path):
+    page = open_app(chrome, server)
+    assert prediction_text(page) == "–"  # empty state
+    assert page.get_by_text("Draw a digit (0–9)").count() == 1
+    results = {}
+    for digit in (1, 7, 0):
+        draw_digit(page, digit)
+        results[digit] = wait_prediction(page, previous="–")
+        page.screenshot(path=str(tmp_path / f"digit_{digit}.png"), full_page=True)
+        reset_canvas(page)
+        wait_prediction(page, previous=results[digit])
+        assert prediction_text(page) == "–", "reset did not clear the prediction"
+    assert results == {1: "1", 7: "7", 0: "0"}, results
+    page.screenshot(path=str(tmp_path / "empty_again.png"), full_page=True)
+
+
+def test_train_tiny_model_from_sidebar_draws_curves(chrome, server, tmp_path):
+    page = open_app(chrome, server)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for label, value in (("Training images", "1000"), ("Epochs", "2")):
+        field = sidebar.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Tab")
+    sidebar.get_by_role("button", name="Train", exact=True).click()
+    # the live panel shows a progress bar, then the test metrics and the curves
+    page.get_by_text("Test accuracy").first.wait_for(timeout=120_000)
+    wait_idle(page)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.first.wait_for(timeout=30_000)
+    assert charts.count() >= 2  # accuracy and loss
+    page.screenshot(path=str(tmp_path / "trained.png"), full_page=True)
+    assert "this model now reads your drawings" in page.inner_text("body")

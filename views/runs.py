@@ -1,0 +1,91 @@
+"""Every run kept on disk: a table, overlaid curves, and per-run actions."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from digitstudio.training import command_line
+from digitstudio.spec import ModelSpec
+
+from .resources import SHIPPED, ModelRef, active_ref, set_active
+from .train_panel import curves_chart, run_store
+
+
+def _table(runs: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "run": run["id"],
+        "status": run.get("status"),
+        "test accuracy": run.get("test_accuracy"),
+        "params": run.get("params"),
+        "epochs": run.get("epochs_completed"),
+        "seconds": run.get("train_seconds"),
+        "layers": ModelSpec.from_dict(run["spec"]).layers_compact() if run.get("spec") else "",
+        "created": run.get("created", ""),
+    } for run in runs])
+
+
+def _overlay(runs: list[dict], metric: str):
+    rows = []
+    for run in runs:
+        history = run.get("history") or {}
+        for series, key in (("train", metric), ("validation", f"val_{metric}")):
+            for epoch, value in enumerate(history.get(key, []), start=1):
+                rows.append({"epoch": epoch, "metric": metric, "run": f"{run['id']} · {series}", "value": value})
+    return pd.DataFrame(rows, columns=["epoch", "metric", "run", "value"])
+
+
+def runs_view() -> None:
+    store = run_store()
+    active = active_ref()
+    st.markdown(f"**Model reading your drawings:** {active.label}")
+    if active != SHIPPED:
+        st.button("Use the shipped model", on_click=set_active, args=(SHIPPED,), icon=":material/restart_alt:")
+    runs = store.list()
+    if not runs:
+        st.info("No runs yet. Train one from the sidebar: every run is kept here.")
+        return
+    table = _table(runs)
+    event = st.dataframe(
+        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+        key="runs_table",
+        column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                       "seconds": st.column_config.NumberColumn(format="%.1f")},
+    )
+    chosen = [runs[i] for i in event.selection.rows] if event and event.selection.rows else runs[:1]
+    st.caption("Select rows to compare their curves and act on them.")
+    left, right = st.columns(2)
+    for column, metric in ((left, "accuracy"), (right, "loss")):
+        frame = _overlay(chosen, metric)
+        if not frame.empty:
+            column.altair_chart(curves_chart(frame, metric, color_field="run"), width="stretch")
+    for run in chosen:
+        _run_actions(run)
+
+
+def _run_actions(run: dict) -> None:
+    store = run_store()
+    run_id = run["id"]
+    with st.container(border=True):
+        st.markdown(f"**{run_id}** · {run.get('status')} · "
+                    + (f"{run['test_accuracy']:.2%} test accuracy" if run.get("test_accuracy") is not None
+                       else "no test accuracy"))
+        if run.get("message"):
+            st.caption(run["message"])
+        cols = st.columns(3)
+        if run.get("has_model"):
+            acc = run.get("test_accuracy")
+            ref = ModelRef(path=str(store.model_path(run_id)), run_id=run_id,
+                           label=run_id + (f" ({acc:.1%} test)" if acc is not None else ""))
+            cols[0].button("Use for drawing", key=f"use_{run_id}", on_click=set_active, args=(ref,),
+                           disabled=active_ref() == ref)
+            cols[1].download_button("Download .keras", data=store.model_path(run_id).read_bytes(),
+                                    file_name=f"{run_id}.keras", key=f"dl_{run_id}",
+                                    mime="application/octet-stream")
+        if cols[2].button("Delete", key=f"del_{run_id}", type="secondary"):
+            if active_ref().run_id == run_id:
+                set_active(SHIPPED)
+            store.delete(run_id)
+            st.rerun()
+        if run.get("spec"):
+            st.code(run.get("command") or command_line(ModelSpec.from_dict(run["spec"])), language="bash")
