@@ -139,14 +139,15 @@ def test_stop_ends_training_early_and_keeps_the_model():
     job = at.session_state[JOB_KEY]
     manager = training_manager()
     deadline = time.time() + 60
-    while manager.snapshot(job)["state"] != "running" and time.time() < deadline:
+    # Stop acts "at the next batch": wait until batches are running (before that it cancels).
+    while not manager.snapshot(job)["progress"].get("batch") and time.time() < deadline:
         time.sleep(0.1)
     at.run()
     stop = [b for b in at.button if b.label == "Stop"]
     assert stop, "no Stop button while training"
     stop[0].click().run()
     snapshot = manager.wait(job, timeout=60)
-    assert snapshot["state"] == "stopped"
+    assert snapshot["state"] == "stopped", snapshot.get("message")
     assert len(snapshot["history"].get("loss", [])) < 20
     at.run()
     assert at.session_state["active_model"].run_id == snapshot["run_id"]
