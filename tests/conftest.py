@@ -1,0 +1,89 @@
+"""Shared fixtures for the Digit Studio tests.
+
+    mnist_path   the local MNIST .npz ($MNIST_NPZ, else <repo>/../shared/data/mnist.npz);
+                 tests that need it are skipped when it is missing
+    mnist        the full data set, loaded once per session
+    small_mnist  2,000 training / 500 test images (seeded, all ten classes), for fast tests
+    make_npz     write a tiny MNIST-shaped .npz into tmp_path, optionally broken
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Quiet TensorFlow's C++ start-up chatter, here and in train.py subprocesses.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from digitstudio.data import ENV_VAR, MnistData, load_npz
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"
+
+SMALL_TRAIN = 2000
+SMALL_TEST = 500
+
+
+def find_mnist() -> Path | None:
+    """$MNIST_NPZ if set, else the shared copy beside the repo; None when neither exists."""
+    env = os.environ.get(ENV_VAR, "").strip()
+    path = Path(env).expanduser() if env else DEFAULT_MNIST
+    return path if path.is_file() else None
+
+
+@pytest.fixture(scope="session")
+def mnist_path() -> Path:
+    path = find_mnist()
+    if path is None:
+        pytest.skip(f"MNIST .npz not found (set {ENV_VAR} or put it at {DEFAULT_MNIST})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_path) -> MnistData:
+    return load_npz(mnist_path)
+
+
+@pytest.fixture(scope="session")
+def small_mnist(mnist) -> MnistData:
+    rng = np.random.default_rng(0)
+    train = np.sort(rng.permutation(len(mnist.x_train))[:SMALL_TRAIN])
+    test = np.sort(rng.permutation(len(mnist.x_test))[:SMALL_TEST])
+    return MnistData(
+        x_train=mnist.x_train[train], y_train=mnist.y_train[train],
+        x_test=mnist.x_test[test], y_test=mnist.y_test[test],
+        source=f"{mnist.source} (subset {SMALL_TRAIN}/{SMALL_TEST})",
+    )
+
+
+def tiny_arrays(n_train: int = 60, n_test: int = 20, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random but valid MNIST-shaped arrays (uint8 pixels, labels 0–9 cycling)."""
+    rng = np.random.default_rng(seed)
+    return {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": (np.arange(n_train) % 10).astype(np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+
+
+@pytest.fixture
+def make_npz(tmp_path):
+    """make_npz(name="mnist.npz", drop=(), **overrides) -> Path
+
+    Writes a tiny valid MNIST .npz; `drop` removes keys, keyword arguments replace
+    arrays (x_train=..., y_test=...) to make it broken in a chosen way.
+    """
+
+    def make(name: str = "mnist.npz", drop: tuple[str, ...] = (), **overrides: np.ndarray) -> Path:
+        arrays = {**tiny_arrays(), **overrides}
+        for key in drop:
+            arrays.pop(key)
+        path = tmp_path / name
+        np.savez(path, **arrays)
+        return path
+
+    return make
