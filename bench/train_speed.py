@@ -1,0 +1,166 @@
+"""Seconds per epoch: Digit Studio's training path vs a bare `model.fit`.
+
+    python bench/train_speed.py                       # seed-mlp on all 60,000, cnn on 20,000
+    python bench/train_speed.py --presets cnn --epochs 5 --train-size 20000
+    python bench/train_speed.py --epochs 1 --train-size 2000 --json bench/results/speed.json
+
+For each preset the same spec (augmentation off, so both paths see the same arrays) is
+trained by every path in `PATHS`, each with its own freshly built model:
+
+  fit    build_model + prepare_data + `model.fit(..., verbose=0)` with only an epoch
+         timer callback (epoch hooks only: Keras keeps dispatching batches asynchronously)
+  train  `digitstudio.training.train` with a progress callback that keeps every event,
+         as train.py and the app do
+
+The first epoch of every run is a warm-up (tracing, caches) and is excluded; the
+figure reported is the median of the timed epochs (robust to a busy moment). The
+ratio train/fit is the overhead of our path; the goal is <= 1.05. Timings are only
+meaningful on an otherwise idle machine: the load average is printed with the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from digitstudio.data import ENV_VAR, MnistData, load_mnist  # noqa: E402
+from digitstudio.presets import PRESETS  # noqa: E402
+from digitstudio.spec import ModelSpec, validate  # noqa: E402
+
+# Training-set size per preset unless --train-size is given (None = all 60,000).
+DEFAULT_TRAIN_SIZE = {"seed-mlp": None, "cnn": 20_000}
+GOAL = 1.05
+
+
+def time_fit(spec: ModelSpec, data: MnistData) -> list[float]:
+    """Baseline: the same model and arrays through a bare model.fit."""
+    import keras
+
+    from digitstudio.models import build_model
+    from digitstudio.training import prepare_data, set_determinism
+
+    set_determinism(spec.seed)  # train() does this too; op determinism is process-wide
+    prepared = prepare_data(spec, data)
+    model = build_model(spec, steps_per_epoch=math.ceil(len(prepared.x_train) / spec.batch_size))
+    seconds: list[float] = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self.started)
+
+    model.fit(prepared.x_train, prepared.y_train, batch_size=spec.batch_size, epochs=spec.epochs,
+              shuffle=True, validation_data=prepared.validation, callbacks=[EpochTimer()], verbose=0)
+    return seconds
+
+
+def time_train(spec: ModelSpec, data: MnistData) -> list[float]:
+    """Our path: training.train with a progress callback (history['seconds'] is per epoch)."""
+    from digitstudio.training import train
+
+    events: list[dict] = []
+    result = train(spec, data, on_progress=events.append)
+    if result.status != "completed":
+        raise SystemExit(f"training.train ended {result.status}: {result.message}")
+    return result.history["seconds"]
+
+
+# Every path timed, in order; ratios are against "fit".
+# HOOK: add the app's path here once it exists, e.g.
+#     PATHS["app"] = time_app   # run a job the way the Streamlit app does (thread + queue)
+# A path takes (spec, data) and returns seconds for each epoch, warm-up included.
+PATHS: dict[str, Callable[[ModelSpec, MnistData], list[float]]] = {
+    "fit": time_fit,
+    "train": time_train,
+}
+
+
+def bench_spec(name: str, epochs: int, train_size: int | None) -> ModelSpec:
+    spec = PRESETS[name].spec.replace(augment=False, epochs=epochs + 1, train_size=train_size)
+    return validate(spec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", help=f"local MNIST .npz (default: ${ENV_VAR}, else Keras download)")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per path, after one warm-up (default 3)")
+    parser.add_argument("--train-size", type=int,
+                        help="training images for every preset (default: all for seed-mlp, 20,000 for cnn)")
+    parser.add_argument("--presets", default="seed-mlp,cnn", help="comma-separated presets (default seed-mlp,cnn)")
+    parser.add_argument("--paths", default=",".join(PATHS), help=f"paths to time (default {','.join(PATHS)})")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="time every path this many times, alternating their order (default 1)")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+
+    names = [n.strip() for n in args.presets.split(",") if n.strip()]
+    paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    for name in names:
+        if name not in PRESETS:
+            parser.error(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    for path in paths:
+        if path not in PATHS:
+            parser.error(f"unknown path {path!r}; choose from {', '.join(PATHS)}")
+    if args.epochs < 1 or args.repeat < 1:
+        parser.error("--epochs and --repeat must be at least 1")
+    data = load_mnist(args.data)
+
+    load_before = os.getloadavg()[0]
+    print(f"data {data.source}; {os.cpu_count()} CPUs; load average {load_before:.2f}"
+          + ("  (busy machine: timings unreliable)" if load_before > 0.5 * (os.cpu_count() or 1) else ""),
+          flush=True)
+    results = []
+    for name in names:
+        train_size = args.train_size if args.train_size is not None else DEFAULT_TRAIN_SIZE.get(name)
+        spec = bench_spec(name, args.epochs, train_size)
+        row = {"preset": name, "train_size": spec.train_size or 60_000, "epochs_timed": args.epochs,
+               "batch_size": spec.batch_size, "seconds_per_epoch": {}, "all_epochs": {}}
+        timed: dict[str, list[float]] = {path: [] for path in paths}
+        row["all_epochs"] = {path: [] for path in paths}
+        for rep in range(args.repeat):
+            # Alternate the order so neither path always runs first (warm caches, drift).
+            for path in (paths if rep % 2 == 0 else paths[::-1]):
+                seconds = PATHS[path](spec, data)
+                timed[path] += seconds[1:]
+                row["all_epochs"][path].append([round(s, 3) for s in seconds])
+                print(f"{name:<18} {path:<6} run {rep + 1}: {statistics.median(seconds[1:]):8.3f} s/epoch  "
+                      f"(epochs: {', '.join(f'{s:.2f}' for s in seconds)}; first is warm-up)", flush=True)
+        for path in paths:
+            row["seconds_per_epoch"][path] = statistics.median(timed[path])
+            row.setdefault("mean_seconds_per_epoch", {})[path] = statistics.mean(timed[path])
+            print(f"{name:<18} {path:<6} {row['seconds_per_epoch'][path]:8.3f} s/epoch "
+                  f"(median of {len(timed[path])} timed epochs)", flush=True)
+        base = row["seconds_per_epoch"].get("fit")
+        row["ratio_to_fit"] = {p: s / base for p, s in row["seconds_per_epoch"].items()} if base else {}
+        for path, ratio in row["ratio_to_fit"].items():
+            if path != "fit":
+                verdict = "ok" if ratio <= GOAL else f"over the {GOAL:.2f} goal"
+                print(f"{name:<18} {path}/fit = {ratio:.3f}  ({verdict})", flush=True)
+        results.append(row)
+
+    load_after = os.getloadavg()[0]
+    summary = {"data": data.source, "cpus": os.cpu_count(), "load_average": [load_before, load_after],
+               "goal_ratio": GOAL, "results": results}
+    print(f"load average at the end {load_after:.2f}")
+    if args.json:
+        out = Path(args.json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
