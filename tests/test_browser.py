@@ -60,6 +60,7 @@ def test_train_tiny_model_from_sidebar_draws_curves(chrome, server, tmp_path):
     # the live panel shows a progress bar, then the test metrics and the curves
     page.get_by_text("Test accuracy").first.wait_for(timeout=120_000)
     wait_idle(page)
+    page.screenshot(path=str(tmp_path / "trained.png"), full_page=True)
     charts = page.locator('[data-testid="stVegaLiteChart"]')
     charts.first.wait_for(timeout=30_000)
     assert charts.count() >= 2  # accuracy and loss
