@@ -23,6 +23,10 @@ GALLERY_LIMIT = 32  # misclassified digits shown at once
 WEIGHT_UNITS = 32  # first-layer neurons shown at once
 FEATURE_CHANNELS = 16  # channels shown per conv layer
 SAMPLE_INDEX = 0  # the test digit explained when nothing is drawn (a 7 in MNIST's test set)
+DIGITS = [str(d) for d in range(10)]  # category order for chart axes
+# Material icons come with Streamlit's own font; emoji would need one on the viewer's machine.
+TAB_LABELS = [":material/bar_chart: How well it does", ":material/neurology: What it learned",
+              ":material/draw: Your drawing, explained"]
 
 # ColorBrewer RdBu (blue = negative, white = 0, red = positive) and viridis anchors.
 _RDBU = np.array([[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130], [178, 24, 43]], float)
@@ -66,6 +70,18 @@ def enlarge(pixels: np.ndarray, size: int) -> Image.Image:
     image = Image.fromarray(np.ascontiguousarray(pixels))
     h, w = pixels.shape[:2]
     return image.resize((size, max(1, round(size * h / w))), Image.NEAREST)
+
+
+def picture_row(pictures: list[np.ndarray], captions: list[str], size: int, gap: int = 8) -> None:
+    """Several small pictures side by side, size px wide each. Streamlit lays an image list
+    edge to edge, so each picture gets a transparent margin: tiles stay apart in any theme."""
+    tiles = []
+    for pixels in pictures:
+        tile = enlarge(pixels, size).convert("RGBA")
+        framed = Image.new("RGBA", (tile.width + gap, tile.height), (0, 0, 0, 0))
+        framed.paste(tile, (gap // 2, 0))
+        tiles.append(framed)
+    st.image(tiles, caption=captions, width=size + gap)
 
 
 def digit_pixels(image28: np.ndarray) -> np.ndarray:
@@ -119,8 +135,9 @@ def cached_explanation(_model, key: str, image_key: str, image: np.ndarray):
     """(probabilities, activations, evidence map, ink-would-help map) for one image."""
     predicted, probs = ins.predicted_class(_model, image)
     activations = ins.layer_activations(_model, image)
-    evidence = ins.saliency(_model, image, predicted, method="gradient_x_input")
+    # One gradient serves both maps: "gradient_x_input" is the same gradient times the pixels.
     where = ins.saliency(_model, image, predicted, method="gradient")
+    evidence = where * ins.as_image28(image)
     return probs, [tuple(a) for a in activations], evidence, where
 
 
@@ -140,8 +157,7 @@ def render_inside(model, model_key: str, image28: np.ndarray | None, test_data: 
     """
     key = f"{model_key}#{model_fingerprint(model)}"
     learned, explained, scored = None, None, None
-    tab_scored, tab_learned, tab_explained = st.tabs(
-        ["📊 How well it does", "🧠 What it learned", "✏️ Your drawing, explained"])
+    tab_scored, tab_learned, tab_explained = st.tabs(TAB_LABELS)
 
     # The quick tabs are filled first, so they appear while the test set is still being scored.
     image, image_note = image28, None
@@ -182,7 +198,7 @@ def _scored_tab(model, key: str, test_data: tuple | None) -> None:
     c1.metric("Test accuracy", f"{ev.accuracy:.1%}", help="Share of test digits read correctly.")
     c2.metric("Mistakes", f"{ev.errors:,} of {ev.n:,}")
     c3.metric("Hardest digit", f"{worst}", f"{ev.per_class_accuracy[worst]:.1%} right",
-              delta_color="off", help="The digit it gets right least often.")
+              delta_color="off", delta_arrow="off", help="The digit it gets right least often.")
 
     left, right = st.columns(2, gap="large")
     with left:
@@ -210,7 +226,7 @@ def _per_class_chart(ev: ins.Evaluation) -> alt.Chart:
     })
     low = max(0.0, float(np.floor((acc.min() - 0.02) * 20) / 20))
     base = alt.Chart(frame).encode(
-        x=alt.X("digit:N", title="true digit", sort=None, axis=alt.Axis(labelAngle=0)),
+        x=alt.X("digit:N", title="true digit", sort=DIGITS, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("accuracy:Q", title="accuracy (% correct)", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[low, 1], clamp=True)),
     )
@@ -231,8 +247,9 @@ def _confusion_chart(ev: ins.Evaluation) -> alt.Chart:
     frame["share"] = [r["count"] / max(1, totals[int(r["true"])]) for r in rows]
     mistakes = frame[~frame["correct"]]
     top = max(1, int(mistakes["count"].max()) if len(mistakes) else 1)
-    x = alt.X("predicted:N", title="predicted digit", sort=None, axis=alt.Axis(labelAngle=0, orient="top"))
-    y = alt.Y("true:N", title="true digit", sort=None)
+    # An explicit order: with the layers below, "data order" would put column 0 last.
+    x = alt.X("predicted:N", title="predicted digit", sort=DIGITS, axis=alt.Axis(labelAngle=0, orient="top"))
+    y = alt.Y("true:N", title="true digit", sort=DIGITS)
     tooltip = [alt.Tooltip("true:N", title="true digit"), alt.Tooltip("predicted:N", title="predicted"),
                alt.Tooltip("count:Q", title="test images"), alt.Tooltip("share:Q", title="share of row", format=".1%")]
     # Mistakes are coloured on their own scale (orange), correct answers in green, so a
@@ -270,9 +287,9 @@ def _gallery(ev: ins.Evaluation, x_test: np.ndarray) -> None:
     st.caption(f"{len(idx):,} mistake{'s' if len(idx) != 1 else ''} of this kind"
                f"{f'; showing the {len(shown)} it was most sure about' if len(idx) > len(shown) else ''}. "
                "Caption: true digit → model's answer (its confidence).")
-    images = [enlarge(255 - x_test[i], 84) for i in shown]  # dark ink on white reads better on a projector
     captions = [f"{ev.labels[i]} → {ev.predictions[i]} ({ev.confidences[i]:.0%})" for i in shown]
-    st.image(images, caption=captions, width=84)
+    # dark ink on white reads better on a projector
+    picture_row([255 - x_test[i] for i in shown], captions, 84)
 
 
 # --- What it learned -------------------------------------------------------------------
@@ -299,22 +316,31 @@ def _colour_key(positive: str, negative: str) -> str:
 
 def _dense_weights(model, layer, array: np.ndarray) -> None:
     units = len(array)
+    layers = ins._layers(model)
+    after_bn = any(ins.layer_kind(l) == "batchnorm" for l in layers[: layers.index(layer)])
+    bn_note = (" (This model normalises the pixels with BatchNormalization first, so the weights "
+               "apply to normalised pixels.)" if after_bn else "")
+    if layer is layers[-1]:
+        # No hidden layer: the pixels feed the 10 output neurons, one per digit, directly.
+        st.markdown(f"**Output layer** · layer `{layer.name}` · one weight per pixel for each digit (28×28)")
+        st.caption("This model has no hidden layer: each digit's score is its weights times the pixels. "
+                   "Each square is the template the model holds for one digit. "
+                   + _colour_key("ink here votes for that digit", "ink here votes against it")
+                   + ". Each square is scaled to its own strongest weight." + bn_note)
+        picture_row([diverging(array[d]) for d in range(units)], [f"digit {d}" for d in range(units)], 96)
+        return
     st.markdown(f"**First-layer neurons** · layer `{layer.name}` · {units} neurons, each with one weight "
                 "per pixel (28×28)")
-    after_bn = any(ins.layer_kind(l) == "batchnorm" for l in ins._layers(model)[: ins._layers(model).index(layer)])
     st.caption("Each square is one neuron's weights laid out like the image. "
                + _colour_key("ink here makes the neuron fire more", "ink here holds it back")
-               + ". Each square is scaled to its own strongest weight."
-               + (" (This model normalises the pixels with BatchNormalization first, so the weights "
-                  "apply to normalised pixels.)" if after_bn else ""))
+               + ". Each square is scaled to its own strongest weight." + bn_note)
     start = 0
     if units > WEIGHT_UNITS:
         pages = [f"{s + 1}–{min(s + WEIGHT_UNITS, units)}" for s in range(0, units, WEIGHT_UNITS)]
         page = st.select_slider("Neurons shown", pages, key="inside_weight_page")
         start = pages.index(page) * WEIGHT_UNITS
     chosen = range(start, min(start + WEIGHT_UNITS, units))
-    images = [enlarge(diverging(array[u]), 96) for u in chosen]
-    st.image(images, caption=[f"neuron {u + 1}" for u in chosen], width=96)
+    picture_row([diverging(array[u]) for u in chosen], [f"neuron {u + 1}" for u in chosen], 96)
 
 
 def _conv_filters(layer, array: np.ndarray) -> None:
@@ -324,8 +350,7 @@ def _conv_filters(layer, array: np.ndarray) -> None:
                f"matches its pattern. " + _colour_key("ink wanted", "ink unwanted") + ".")
     scale = _scale(array, 100)
     shown = array[:64]
-    st.image([enlarge(diverging(f, scale), 64) for f in shown],
-             caption=[f"filter {i + 1}" for i in range(len(shown))], width=64)
+    picture_row([diverging(f, scale) for f in shown], [f"filter {i + 1}" for i in range(len(shown))], 64)
 
 
 def _feature_maps(model, key: str, image: np.ndarray | None) -> None:
@@ -335,7 +360,7 @@ def _feature_maps(model, key: str, image: np.ndarray | None) -> None:
     _, activations, _, _ = cached_explanation(model, key, _image_key(image), ins.as_image28(image))
     convs = [a for a in activations if a[1] == "conv2d"]
     st.markdown("**Feature maps for this digit**")
-    st.caption("What each filter found in the digit shown on the right-hand tab: bright yellow = the "
+    st.caption("What each filter found in the digit on the “Your drawing, explained” tab: bright yellow = the "
                "pattern is strongly there, dark = not there. Deeper layers see bigger, more abstract "
                "shapes at lower resolution. All maps of one layer share one colour scale.")
     for number, (name, _, act) in enumerate(convs, start=1):
@@ -344,8 +369,8 @@ def _feature_maps(model, key: str, image: np.ndarray | None) -> None:
         hi = float(act.max()) if act.size else 1.0
         st.markdown(f"Conv layer {number} · `{name}` · {h}×{w} pixels × {c} filters"
                     f"{f' (first {shown} shown)' if shown < c else ''}")
-        st.image([enlarge(sequential(act[:, :, i], hi), 72) for i in range(shown)],
-                 caption=[f"#{i + 1}" for i in range(shown)], width=72)
+        picture_row([sequential(act[:, :, i], hi) for i in range(shown)],
+                    [f"#{i + 1}" for i in range(shown)], 48)
 
 
 # --- Your drawing, explained -----------------------------------------------------------
@@ -369,7 +394,8 @@ def _explained_tab(model, key: str, image: np.ndarray | None, note: str | None) 
     with c3:
         st.image(enlarge(diverging(where), 168), caption=f"Where more ink → more “{guess}”", width=168)
     with c4:
-        st.metric("The model says", str(guess), f"{probs[guess]:.0%} sure", delta_color="off")
+        st.metric("The model says", str(guess), f"{probs[guess]:.0%} sure", delta_color="off",
+                  delta_arrow="off")
         st.caption(_colour_key(f"pushed it toward {guess}", "pushed it toward other digits") + ". "
                    "Left map: the pixels you drew, weighted by how much they mattered. "
                    f"Right map: red where adding ink would make it *more* sure of {guess}, blue where "
@@ -410,10 +436,16 @@ def _activation_row(number: int, name: str, kind: str, act: np.ndarray) -> None:
         values = act[:, :, :shown]
         signed = values.min() < 0
         scale = _scale(values, 100)
-        pictures = [enlarge(diverging(values[:, :, i], scale) if signed else sequential(values[:, :, i], scale), 56)
+        pictures = [diverging(values[:, :, i], scale) if signed else sequential(values[:, :, i], scale)
                     for i in range(shown)]
-        st.image(pictures, caption=[f"#{i + 1}" for i in range(shown)], width=56)
+        picture_row(pictures, [f"#{i + 1}" for i in range(shown)], 44)
         st.caption(f"{shown if shown == c else f'First {shown} of {c}'} channels, each a {h}×{w} map.")
+    elif act.size == 784:  # still one number per pixel (e.g. BatchNormalization of the input): show the image
+        signed = act.min() < 0
+        pixels = act.reshape(28, 28)
+        picture_row([diverging(pixels) if signed else sequential(pixels)], ["28×28, one value per pixel"], 168)
+        st.caption("784 numbers, one per pixel, laid out as the image. "
+                   + ("Red: above zero, blue: below." if signed else "Brighter = larger."))
     else:
         st.altair_chart(_strip_chart(act.reshape(-1)), width="stretch")
         active = int((act > 0).sum())
@@ -426,20 +458,30 @@ def _strip_chart(values: np.ndarray) -> alt.Chart:
     frame = pd.DataFrame({"neuron": np.arange(1, n + 1), "value": values.astype(float)})
     frame["column"] = (frame["neuron"] - 1) % per_row
     frame["row"] = (frame["neuron"] - 1) // per_row
+    frame["column_end"], frame["row_end"] = frame["column"] + 1, frame["row"] + 1
     rows = int(frame["row"].max()) + 1
     if values.min() < 0:
         scale = _scale(values, 100)
-        color = alt.Color("value:Q", title="value", scale=alt.Scale(scheme="redblue", reverse=True,
-                                                                     domain=[-scale, scale]))
+        colours = alt.Scale(scheme="redblue", reverse=True, domain=[-scale, scale])
     else:
-        color = alt.Color("value:Q", title="value", scale=alt.Scale(scheme="viridis", domainMin=0))
-    return alt.Chart(frame).mark_rect().encode(
-        x=alt.X("column:O", title=f"neurons 1–{n}" + (f", {per_row} per row" if rows > 1 else ""),
-                axis=alt.Axis(labels=False, ticks=False)),
-        y=alt.Y("row:O", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        colours = alt.Scale(scheme="viridis", domainMin=0)
+    # Legend below: beside a one-row strip a vertical gradient would not fit.
+    color = alt.Color("value:Q", title="value", scale=colours,
+                      legend=alt.Legend(orient="bottom", direction="horizontal", gradientLength=200))
+    # Cells placed on quantitative x/x2, y/y2: ordinal (band) axes collapse to zero height here.
+    return alt.Chart(frame).mark_rect(stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("column:Q", title=f"neurons 1–{n}" + (f", {per_row} per row" if rows > 1 else ""),
+                scale=alt.Scale(domain=[0, per_row], nice=False),
+                axis=alt.Axis(labels=False, ticks=False, grid=False, domain=False)),
+        x2="column_end:Q",
+        y=alt.Y("row:Q", scale=alt.Scale(domain=[rows, 0], nice=False), axis=None),
+        y2="row_end:Q",
         color=color,
         tooltip=[alt.Tooltip("neuron:Q", title="neuron"), alt.Tooltip("value:Q", format=".3f")],
-    ).properties(height=max(22, 14 * rows))
+    ).properties(
+        # "fit-x": stretch to the page width, but keep `height` for the cells alone (with the
+        # default "fit" the axis title and legend are squeezed into it and the cells vanish).
+        height=14 * rows, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
 
 
 def _probability_chart(probs: np.ndarray) -> alt.Chart:
@@ -447,7 +489,7 @@ def _probability_chart(probs: np.ndarray) -> alt.Chart:
     frame = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": probs.astype(float),
                           "chosen": [d == guess for d in range(10)]})
     base = alt.Chart(frame).encode(
-        x=alt.X("digit:N", title="digit", sort=None, axis=alt.Axis(labelAngle=0)),
+        x=alt.X("digit:N", title="digit", sort=DIGITS, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("probability:Q", title="probability (%)", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
     )
