@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .training import TrainResult, command_line, save_model_atomic, write_json_atomic
+from .training import TrainResult, _atomic_path, command_line, save_model_atomic, write_json_atomic
 
 ENV_VAR = "DIGIT_STUDIO_RUNS"
 DEFAULT_ROOT = "runs"
@@ -114,6 +114,24 @@ class RunStore:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return {**record, "has_model": saves_model}
+
+    def save_model_file(self, data: bytes, label: str = "", info: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Record a model that did not come from a training here (an upload) as a run:
+        the bytes become model.keras, `info` goes into run.json with status "uploaded".
+        Check the bytes first (models.load_uploaded_model): this only stores them."""
+        run_id = self.new_run_id(label)
+        folder = self.resolve(run_id)
+        record = {
+            **(info or {}), "id": run_id, "label": str(label or ""), "status": "uploaded",
+            "created": datetime.now().astimezone().isoformat(timespec="seconds"), "model_file": MODEL_FILE,
+        }
+        try:
+            _atomic_path(folder / MODEL_FILE, lambda tmp: tmp.write_bytes(data))
+            write_json_atomic(record, folder / RECORD_FILE)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return {**record, "has_model": True}
 
     @staticmethod
     def _record(result: TrainResult, run_id: str, label: str, has_model: bool) -> dict[str, Any]:
