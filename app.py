@@ -27,16 +27,20 @@ def classroom_mode() -> bool:
 
 
 locked = classroom_mode()
-predictor, model_ref, _ = active_predictor()
+predictor, model_ref, model_warning = active_predictor()
 
 st.title("✏️ Digit Studio")
-st.caption(f"Draw a digit and a neural network trained on MNIST reads it. Model: **{model_ref.label}**")
+st.caption("Draw a digit and a neural network trained on MNIST reads it. "
+           f"Model: **{model_ref.label if predictor is not None else 'none loaded'}**")
 
 with st.sidebar:
     training_form(locked=locked)
 
 VIEWS = ["Draw", "Inside the model", "Runs"]
 view = st.radio("View", VIEWS, key="view", horizontal=True, label_visibility="collapsed")
+# A model that is gone or broken: the Draw view says so itself beside the prediction.
+if model_warning and not (view == "Draw" and predictor is None):
+    st.warning(model_warning, icon=":material/warning:")
 
 if view == "Draw":
     draw_view()
@@ -57,7 +61,7 @@ elif view == "Inside the model":
 else:
     from views.runs import runs_view
 
-    runs_view()
+    runs_view(locked=locked)
 
 if not locked:
     training_panel()

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from digitstudio.data import DataError, MnistData, load_mnist
+from digitstudio.data import ENV_VAR, DataError, MnistData, load_mnist, resolve_source
 from digitstudio.models import ModelFileError, load_model
 from digitstudio.predict import Predictor
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_MODEL = Path(os.environ.get("DIGIT_STUDIO_MODEL", ROOT / "model" / "digit_cnn.keras"))
+MODEL_ENV = "DIGIT_STUDIO_MODEL"  # another shipped model file (default model/digit_cnn.keras)
 ACTIVE_KEY = "active_model"  # session_state: ModelRef of this session's model
 
 
@@ -27,7 +27,11 @@ class ModelRef:
     run_id: str | None = None  # None = the shipped model
 
 
-SHIPPED = ModelRef(path=str(SHIPPED_MODEL), label="Shipped CNN")
+def shipped_ref() -> ModelRef:
+    """The shipped model. Read from the environment on each call, so a changed or broken
+    DIGIT_STUDIO_MODEL shows up as a message on the page, not as a stale import."""
+    return ModelRef(path=os.environ.get(MODEL_ENV) or str(ROOT / "model" / "digit_cnn.keras"),
+                    label="Shipped CNN")
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=16)
@@ -37,7 +41,7 @@ def predictor_for(path: str, mtime: float) -> Predictor:
 
 
 def active_ref() -> ModelRef:
-    return st.session_state.get(ACTIVE_KEY, SHIPPED)
+    return st.session_state.get(ACTIVE_KEY) or shipped_ref()
 
 
 def set_active(ref: ModelRef) -> None:
@@ -46,21 +50,23 @@ def set_active(ref: ModelRef) -> None:
 
 def active_predictor() -> tuple[Predictor | None, ModelRef, str]:
     """The session's predictor; falls back to the shipped model if the session's model
-    file is gone or broken. Returns (predictor or None, the ref in use, a warning)."""
-    ref = active_ref()
-    warning = ""
-    for candidate in (ref, SHIPPED) if ref != SHIPPED else (SHIPPED,):
+    file is gone or broken. Returns (predictor or None, the ref in use, a warning to show)."""
+    ref, shipped = active_ref(), shipped_ref()
+    problems = []
+    for candidate in (ref, shipped) if ref != shipped else (shipped,):
         try:
             path = Path(candidate.path)
             predictor = predictor_for(str(path), path.stat().st_mtime if path.exists() else 0.0)
         except (ModelFileError, OSError) as exc:
-            warning += f"{exc} "
+            problems.append(f"{candidate.label}: {exc}")
             continue
         if candidate != ref:
-            set_active(candidate)
-            warning += "Using the shipped model instead."
-        return predictor, candidate, warning.strip()
-    return None, ref, warning.strip()
+            set_active(candidate)  # once: the next rerun uses the shipped model without a warning
+            problems.append("Using the shipped model instead.")
+        return predictor, candidate, " ".join(problems)
+    problems.append(f"No model could be loaded (check {MODEL_ENV} or model/digit_cnn.keras): "
+                    "train one in the sidebar or upload one in Runs.")
+    return None, ref, " ".join(problems)
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -72,3 +78,15 @@ def mnist_or_error() -> tuple[MnistData | None, str]:
         return load_mnist(), ""
     except DataError as exc:
         return None, str(exc)
+
+
+def mnist_problem() -> str:
+    """Why training cannot get MNIST, found without loading it (cheap on every rerun),
+    or "". Only a MNIST_NPZ that names no file is caught here; an unreadable file or
+    an offline download fails the job with the same kind of advice (jobs.py)."""
+    source = resolve_source()
+    if source is None or Path(source).expanduser().is_file():
+        return ""
+    return (f"Training needs the MNIST data set, but {ENV_VAR} points at {source}, which does not exist. "
+            f"Set {ENV_VAR} to a local mnist.npz (keys x_train, y_train, x_test, y_test) and restart the "
+            "app; on the command line use `python train.py --data path/to/mnist.npz`. Drawing still works.")

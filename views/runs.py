@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
+from digitstudio.models import MAX_UPLOAD_BYTES, ModelFileError, load_uploaded_model
 from digitstudio.training import command_line
 from digitstudio.spec import ModelSpec
 
-from .resources import SHIPPED, ModelRef, active_ref, set_active
+from .resources import ModelRef, active_ref, set_active, shipped_ref
 from .train_panel import curves_chart, run_store
 
 
@@ -35,13 +38,20 @@ def _overlay(runs: list[dict], metric: str):
     return pd.DataFrame(rows, columns=["epoch", "metric", "run", "value"])
 
 
-def runs_view() -> None:
+UPLOAD_KEY = "model_upload"  # session_state: the file uploader's value
+UPLOAD_RESULT_KEY = "_model_upload_result"  # (kind, message) of the last upload, shown once
+
+
+def runs_view(locked: bool = False) -> None:
     store = run_store()
     active = active_ref()
     st.markdown(f"**Model reading your drawings:** {active.label}")
-    if active != SHIPPED:
-        st.button("Use the shipped model", on_click=set_active, args=(SHIPPED,), icon=":material/restart_alt:")
+    if active != shipped_ref():
+        st.button("Use the shipped model", on_click=set_active, args=(shipped_ref(),),
+                  icon=":material/restart_alt:")
     runs = store.list()
+    if not locked:
+        _upload_box(expanded=not runs)
     if not runs:
         st.info("No runs yet. Train one from the sidebar: every run is kept here.")
         return
@@ -84,8 +94,47 @@ def _run_actions(run: dict) -> None:
                                     mime="application/octet-stream")
         if cols[2].button("Delete", key=f"del_{run_id}", type="secondary"):
             if active_ref().run_id == run_id:
-                set_active(SHIPPED)
+                set_active(shipped_ref())
             store.delete(run_id)
             st.rerun()
         if run.get("spec"):
             st.code(run.get("command") or command_line(ModelSpec.from_dict(run["spec"])), language="bash")
+
+
+# --- uploading a model -----------------------------------------------------------------
+
+def _upload_box(expanded: bool) -> None:
+    with st.expander("Upload a model (.keras)", expanded=expanded, icon=":material/upload:"):
+        st.file_uploader(
+            "A Keras 3 model that reads 28×28 digits into 10 classes", type=["keras"], key=UPLOAD_KEY,
+            on_change=_take_upload, max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+            help="Checked before use: no code inside the file is ever run (no Lambda layers).",
+        )
+    # Outside the expander: after an upload the list is no longer empty and the box folds.
+    kind, message = st.session_state.pop(UPLOAD_RESULT_KEY, (None, ""))
+    if kind == "error":
+        st.error(message, icon=":material/block:")
+    elif kind == "success":
+        st.success(message, icon=":material/check_circle:")
+
+
+def _take_upload() -> None:
+    """Runs before the page is drawn (on_change), so the whole page already uses an
+    accepted model. The file is untrusted: load_uploaded_model checks it, and only
+    then are its bytes kept as a run (under a sanitised id, inside the runs folder)."""
+    uploaded = st.session_state.get(UPLOAD_KEY)
+    if uploaded is None:
+        return
+    data = uploaded.getvalue()
+    try:
+        model = load_uploaded_model(uploaded.name, data)
+    except ModelFileError as exc:
+        st.session_state[UPLOAD_RESULT_KEY] = ("error", f"Not used: {exc}")
+        return
+    shown = Path(uploaded.name).name[:80]
+    run = run_store().save_model_file(data, label=f"upload-{Path(shown).stem}", info={
+        "params": model.count_params(), "message": f"Uploaded from {shown}.", "source_file": shown})
+    set_active(ModelRef(path=str(run_store().model_path(run["id"])), run_id=run["id"],
+                        label=f"{run['id']} (uploaded)"))
+    st.session_state[UPLOAD_RESULT_KEY] = (
+        "success", f"{shown} passed the checks and now reads your drawings (kept as run {run['id']}).")

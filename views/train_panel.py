@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from urllib.parse import urlencode
 
 import altair as alt
 import pandas as pd
@@ -17,16 +18,19 @@ from digitstudio.data import load_mnist
 from digitstudio.jobs import TrainingManager
 from digitstudio.presets import PRESETS
 from digitstudio.runs import RunStore
+from digitstudio.share import matching_preset, spec_from_query, spec_to_query
+from digitstudio.training import command_line
 from digitstudio.spec import (
     ACTIVATIONS, LAYER_TYPES, LR_SCHEDULES, OPTIMIZERS, ModelSpec, SpecError, layer_plan,
     layers_from_rows, layers_to_rows, validate,
 )
 
-from .resources import ModelRef, set_active
+from .resources import ModelRef, mnist_problem, set_active
 
 JOB_KEY = "training_job"  # session_state: this session's current/last job id
 DONE_KEY = "_training_job_done"  # the job whose result was already applied
 PRESET_KEY = "preset"
+LINK_KEY = "_shared_link"  # session_state: {"spec", "error"} from the link this session opened with
 OPTIMIZER_LABELS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
 
 
@@ -50,7 +54,10 @@ def training_manager() -> TrainingManager:
 
 def _fill_from_preset() -> None:
     """Picking a preset fills every control (called before the widgets are drawn)."""
-    spec = PRESETS[st.session_state[PRESET_KEY]].spec
+    _fill_from_spec(PRESETS[st.session_state[PRESET_KEY]].spec)
+
+
+def _fill_from_spec(spec: ModelSpec) -> None:
     state = st.session_state
     state["layer_rows"] = layers_to_rows(spec.layers)
     state["layer_table_gen"] = state.get("layer_table_gen", 0) + 1
@@ -67,6 +74,31 @@ def _fill_from_preset() -> None:
     # A classroom default: a subset that trains in seconds. 60,000 = the whole set.
     state["f_train_size"] = spec.train_size or 60_000
     state["f_loss"] = spec.loss
+
+
+def _read_shared_link() -> dict:
+    """Once per session, before the controls exist: a link's setup (?preset=… or ?spec=…,
+    see digitstudio/share.py) fills them. A link that fails validation changes nothing;
+    its reason is kept to show until the user moves on (Check, Train or a preset)."""
+    if LINK_KEY not in st.session_state:
+        try:
+            link = {"spec": spec_from_query(st.query_params.to_dict()), "error": ""}
+        except SpecError as exc:
+            link = {"spec": None, "error": str(exc)}
+        st.session_state[LINK_KEY] = link
+        if link["spec"] is not None:
+            st.session_state[PRESET_KEY] = matching_preset(link["spec"]) or "seed-mlp"
+            _fill_from_spec(link["spec"])
+    return st.session_state[LINK_KEY]
+
+
+def _forget_link_error() -> None:
+    st.session_state.get(LINK_KEY, {})["error"] = ""
+
+
+def _on_preset_change() -> None:
+    _forget_link_error()
+    _fill_from_preset()
 
 
 def _spec_from_form(rows: list[dict]) -> ModelSpec:
@@ -103,15 +135,26 @@ def _layer_editor() -> list[dict]:
 
 def training_form(locked: bool = False) -> None:
     """The sidebar: preset, layer table, optimizer, learning rate, epochs, batch size…"""
+    link = _read_shared_link()
     if "layer_rows" not in st.session_state:
         st.session_state.setdefault(PRESET_KEY, "seed-mlp")
         _fill_from_preset()
     st.header("Train a model")
+    if link["error"]:
+        st.error(f"The link's setup was not used: {link['error']}", icon=":material/link_off:")
     if locked:
         st.info("Training is switched off on this server (classroom mode). Drawing and the "
                 "inside views still work.")
+        if link["spec"] is not None:  # read-only: nothing here can start a training
+            st.markdown("**The teacher's setup** (from the link)")
+            st.code(command_line(link["spec"]), language="bash", wrap_lines=True)
         return
-    st.selectbox("Preset", list(PRESETS), key=PRESET_KEY, on_change=_fill_from_preset,
+    elif link["spec"] is not None:
+        st.caption("Filled in from the link you opened.")
+    data_problem = mnist_problem()
+    if data_problem:
+        st.warning(data_problem, icon=":material/cloud_off:")
+    st.selectbox("Preset", list(PRESETS), key=PRESET_KEY, on_change=_on_preset_change,
                  format_func=lambda name: f"{name} · {PRESETS[name].title}",
                  help="Fills every control below; then change what you like.")
     st.caption(PRESETS[st.session_state[PRESET_KEY]].reported)
@@ -138,18 +181,39 @@ def training_form(locked: bool = False) -> None:
                         help="Helps with hand-drawn digits; costs time per epoch")
             st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="f_seed")
         check, train = st.columns(2)
-        checked = check.form_submit_button("Check", width="stretch")
-        started = train.form_submit_button("Train", type="primary", width="stretch")
+        # on_click runs before the page is drawn, so a link's old error is already gone
+        checked = check.form_submit_button("Check", width="stretch", on_click=_forget_link_error)
+        started = train.form_submit_button("Train", type="primary", width="stretch", on_click=_forget_link_error,
+                                           disabled=bool(data_problem))  # it could only fail
     if checked or started:
+        _check_and_start(rows, start=started)
+    _share_box()
+
+
+def _check_and_start(rows: list[dict], start: bool) -> None:
+    try:
+        spec = _spec_from_form(rows)
+    except SpecError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.session_state["layer_rows"] = layers_to_rows(spec.layers)
+    _show_plan(spec)
+    if start:
+        _start(spec)
+
+
+def _share_box() -> None:
+    """The current setup as a link to paste into a chat or onto the board."""
+    with st.expander("Share this setup", icon=":material/share:"):
         try:
-            spec = _spec_from_form(rows)
+            spec = _spec_from_form(st.session_state["layer_rows"])
         except SpecError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.caption(f"Fix the setup first: {exc}")
             return
-        st.session_state["layer_rows"] = layers_to_rows(spec.layers)
-        _show_plan(spec)
-        if started:
-            _start(spec)
+        query = urlencode(spec_to_query(spec))
+        st.code(f"{(st.context.url or '').rstrip('/')}/?{query}", language=None, wrap_lines=True)
+        st.caption("Opening this link fills these controls. Press **Check** first to include "
+                   "changes you have not checked yet.")
 
 
 def _show_plan(spec: ModelSpec) -> None:
