@@ -169,6 +169,7 @@ def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | 
             self.started = time.perf_counter()
             self.epoch_started = self.started
             self.last_report = 0.0
+            self.first_batch: tuple[int, float] | None = None  # (batches done, time) at the first batch
             self.epoch = 0
             self.epoch_seconds: list[float] = []
 
@@ -191,10 +192,12 @@ def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | 
                 self.reason = "stopped by request"
                 self.model.stop_training = True
             now = time.perf_counter()
+            done = self.epoch * batches + batch + 1
+            if self.first_batch is None:
+                self.first_batch = (done, now)
             if now - self.last_report < BATCH_REPORT_INTERVAL:
                 return
             self.last_report = now
-            done = self.epoch * batches + batch + 1
             elapsed = now - self.started
             point = {"epoch": self.epoch + (batch + 1) / batches,
                      "loss": float(loss) if loss is not None else float("nan"),
@@ -203,8 +206,16 @@ def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | 
             self._emit({
                 "kind": "batch", "epoch": self.epoch + 1, "epochs": epochs,
                 "batch": batch + 1, "batches": batches, "elapsed": elapsed,
-                "eta": elapsed / done * (epochs * batches - done), "point": point,
+                "eta": self._eta(done, now), "point": point,
             })
+
+        def _eta(self, done: int, now: float) -> float | None:
+            """Seconds left, from the pace since the first batch (which pays for tracing
+            and would make the first estimates wildly long); None until there is a pace."""
+            first_done, first_time = self.first_batch or (done, now)
+            if done <= first_done:
+                return None
+            return (now - first_time) / (done - first_done) * (epochs * batches - done)
 
         def on_epoch_end(self, epoch, logs=None):
             logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -219,7 +230,7 @@ def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | 
             self._emit({
                 "kind": "epoch", "epoch": epoch + 1, "epochs": epochs, "batch": batches,
                 "batches": batches, "elapsed": elapsed, "seconds": now - self.epoch_started,
-                "eta": elapsed / done * (epochs * batches - done), "logs": logs,
+                "eta": self._eta(done, now), "logs": logs,
             })
 
     return _Progress()

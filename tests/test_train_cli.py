@@ -236,6 +236,12 @@ def test_completed_run_reports_epochs_and_curve(small_mnist):
     assert [e["epoch"] for e in epochs] == [1, 2]
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[-1]["logs"])
     assert epochs[-1]["eta"] == pytest.approx(0.0, abs=1e-6)
+    # the ETA comes from the pace after the first batch (tracing would inflate it): no
+    # estimate before there is a pace, then a plausible one (this run takes seconds)
+    first = next(e for e in events if e["kind"] == "batch")
+    assert (first["epoch"], first["batch"], first["eta"]) == (1, 1, None)
+    etas = [e["eta"] for e in events if e["kind"] in ("batch", "epoch")]
+    assert all(eta is None or 0 <= eta < 60 for eta in etas)
     assert len(result.history["val_loss"]) == 2
     assert result.curve and all(0 < p["epoch"] <= 2 for p in result.curve)
     assert result.data_source == small_mnist.source

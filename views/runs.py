@@ -12,7 +12,7 @@ from digitstudio.training import command_line
 from digitstudio.spec import ModelSpec
 
 from .resources import ModelRef, active_ref, set_active, shipped_ref
-from .train_panel import curves_chart, run_store
+from .train_panel import CHART_HEIGHT, curves_chart, run_store
 
 
 def _table(runs: list[dict]) -> pd.DataFrame:
@@ -68,7 +68,7 @@ def runs_view(locked: bool = False) -> None:
     for column, metric in ((left, "accuracy"), (right, "loss")):
         frame = _overlay(chosen, metric)
         if not frame.empty:
-            column.altair_chart(curves_chart(frame, metric, color_field="run"), width="stretch")
+            column.altair_chart(curves_chart(frame, metric, color_field="run"), width="stretch", height=CHART_HEIGHT)
     for run in chosen:
         _run_actions(run)
 

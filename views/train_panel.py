@@ -31,6 +31,9 @@ JOB_KEY = "training_job"  # session_state: this session's current/last job id
 DONE_KEY = "_training_job_done"  # the job whose result was already applied
 PRESET_KEY = "preset"
 LINK_KEY = "_shared_link"  # session_state: {"spec", "error"} from the link this session opened with
+# The element's own height: with only the chart's height, Streamlit's theme squeezes
+# the plot to a sliver under the title and legend.
+CHART_HEIGHT = 300
 OPTIMIZER_LABELS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
 
 
@@ -256,11 +259,11 @@ def curves_frame(snapshot: dict) -> pd.DataFrame:
     history = snapshot.get("history") or {}
     for metric in ("accuracy", "loss"):
         for epoch, value in enumerate(history.get(metric, []), start=1):
-            rows.append({"epoch": epoch, "metric": metric, "series": "train (epoch)", "value": value})
+            rows.append({"epoch": epoch, "metric": metric, "series": "train", "value": value})
         for epoch, value in enumerate(history.get(f"val_{metric}", []), start=1):
             rows.append({"epoch": epoch, "metric": metric, "series": "validation", "value": value})
         for point in snapshot.get("curve") or []:
-            rows.append({"epoch": point["epoch"], "metric": metric, "series": "train (running)",
+            rows.append({"epoch": point["epoch"], "metric": metric, "series": "train, live",
                          "value": point.get(metric)})
     return pd.DataFrame(rows, columns=["epoch", "metric", "series", "value"]).dropna()
 
@@ -275,7 +278,10 @@ def curves_chart(frame: pd.DataFrame, metric: str, color_field: str = "series", 
             x=alt.X("epoch:Q", title="epoch", scale=alt.Scale(zero=False)),
             y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=False),
                     axis=alt.Axis(format="%" if metric == "accuracy" else ".3")),
-            color=alt.Color(f"{color_field}:N", title=None, legend=alt.Legend(orient="bottom")),
+            # A legend beside or below the plot squeezes it to a sliver in a half-width column.
+            color=alt.Color(f"{color_field}:N", title=None,
+                            legend=alt.Legend(orient="top", direction="horizontal", symbolSize=50,
+                                                             labelLimit=240, columnPadding=8)),
             tooltip=[color_field, alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", format=".4f")],
         )
         .properties(height=height, title=title.capitalize())
@@ -307,8 +313,8 @@ def _progress(snapshot: dict) -> None:
     frame = curves_frame(snapshot)
     if not frame.empty:
         left, right = st.columns(2)
-        left.altair_chart(curves_chart(frame, "accuracy"), width="stretch")
-        right.altair_chart(curves_chart(frame, "loss"), width="stretch")
+        left.altair_chart(curves_chart(frame, "accuracy"), width="stretch", height=CHART_HEIGHT)
+        right.altair_chart(curves_chart(frame, "loss"), width="stretch", height=CHART_HEIGHT)
     elif state == "running":
         st.caption("The first curve points appear within a second or two…")
 
