@@ -12,7 +12,8 @@ import sys
 
 import streamlit as st
 
-st.set_page_config(page_title="Digit Studio", page_icon="✏️", layout="wide")
+# 420 px: room for the layer table's five columns (AUTO state: collapsed on phones).
+st.set_page_config(page_title="Digit Studio", page_icon="✏️", layout="wide", initial_sidebar_state=420)
 
 from views.draw import current_drawing, draw_view  # noqa: E402
 from views.resources import active_predictor, mnist_or_error  # noqa: E402

@@ -120,7 +120,7 @@ def _layer_editor() -> list[dict]:
     rows = pd.DataFrame(st.session_state["layer_rows"], columns=["layer", "size", "kernel", "activation", "rate"])
     edited = st.data_editor(
         rows, key=f"layer_table_{st.session_state.get('layer_table_gen', 0)}",
-        num_rows="dynamic", hide_index=False, width="stretch",
+        num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
             "layer": st.column_config.SelectboxColumn("layer", options=list(LAYER_TYPES), required=True,
                                                       help="dense, dropout, batchnorm, conv2d, maxpool, flatten"),
