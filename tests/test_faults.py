@@ -308,6 +308,24 @@ def test_classroom_mode_reads_links_safely_and_read_only(monkeypatch, query):
         assert "link's setup was not used" in texts(at.sidebar.error)
 
 
+def test_classroom_mode_lets_students_use_runs_but_not_delete_or_upload(monkeypatch, runs_root):
+    from digitstudio.runs import RunStore
+
+    run_id = RunStore(runs_root).save_model_file(SHIPPED.read_bytes(), label="teacher")["id"]
+    at = new_app()
+    at.radio(key="view").set_value("Runs").run()
+    labels = [b.label for b in at.button]
+    assert "Delete" in labels and "Use for drawing" in labels and at.get("file_uploader")  # checks below are real
+    monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
+    at = new_app()
+    at.radio(key="view").set_value("Runs").run()
+    assert not at.exception
+    labels = [b.label for b in at.button]
+    assert "Use for drawing" in labels and "Delete" not in labels
+    assert not at.get("file_uploader")
+    assert (runs_root / run_id).is_dir()
+
+
 # --- canvases with no digit on them -----------------------------------------------------
 
 def _dot(transparent: bool) -> np.ndarray:

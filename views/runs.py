@@ -70,10 +70,11 @@ def runs_view(locked: bool = False) -> None:
         if not frame.empty:
             column.altair_chart(curves_chart(frame, metric, color_field="run"), width="stretch", height=CHART_HEIGHT)
     for run in chosen:
-        _run_actions(run)
+        _run_actions(run, locked)
 
 
-def _run_actions(run: dict) -> None:
+def _run_actions(run: dict, locked: bool = False) -> None:
+    """Locked (classroom mode): students may use and download runs, not delete them."""
     store = run_store()
     run_id = run["id"]
     with st.container(border=True):
@@ -92,7 +93,7 @@ def _run_actions(run: dict) -> None:
             cols[1].download_button("Download .keras", data=store.model_path(run_id).read_bytes(),
                                     file_name=f"{run_id}.keras", key=f"dl_{run_id}",
                                     mime="application/octet-stream")
-        if cols[2].button("Delete", key=f"del_{run_id}", type="secondary"):
+        if not locked and cols[2].button("Delete", key=f"del_{run_id}", type="secondary"):
             if active_ref().run_id == run_id:
                 set_active(shipped_ref())
             store.delete(run_id)
