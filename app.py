@@ -15,6 +15,11 @@ import streamlit as st
 # 420 px: room for the layer table's five columns (AUTO state: collapsed on phones).
 st.set_page_config(page_title="Digit Studio", page_icon="✏️", layout="wide", initial_sidebar_state=420)
 
+from digitstudio.runtime import configure_tensorflow, keep_keras_state  # noqa: E402
+
+configure_tensorflow()  # DIGIT_STUDIO_TF_THREADS, if set: before any model loads
+keep_keras_state()  # no keras.backend.clear_session() after every rerun (see digitstudio/runtime.py)
+
 from views.draw import current_drawing, draw_view  # noqa: E402
 from views.resources import active_predictor, mnist_or_error  # noqa: E402
 from views.train_panel import training_form, training_panel  # noqa: E402
