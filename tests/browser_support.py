@@ -38,10 +38,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(env: dict[str, str] | None = None, args: list[str] | None = None, timeout: float = 90):
-    """Run `streamlit run app.py` on 127.0.0.1:<free port>; yield its URL."""
+def app_server(env: dict[str, str] | None = None, args: list[str] | None = None, timeout: float = 90,
+               script: str | os.PathLike | None = None):
+    """Run `streamlit run app.py` (or another `script`) on 127.0.0.1:<free port>; yield its URL."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+    command = [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"),
                "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     if args:
