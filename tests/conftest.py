@@ -5,6 +5,8 @@
     mnist        the full data set, loaded once per session
     small_mnist  2,000 training / 500 test images (seeded, all ten classes), for fast tests
     make_npz     write a tiny MNIST-shaped .npz into tmp_path, optionally broken
+    chrome       headless Chromium (Playwright), one per test module; skipped if missing
+    server       the app on a free localhost port, one per test module, runs in a tmp folder
 """
 
 from __future__ import annotations
@@ -87,3 +89,24 @@ def make_npz(tmp_path):
         return path
 
     return make
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    from browser_support import browser, chromium_path
+
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (scripts/test.sh installs it as root)")
+        pytest.skip("chromium is not installed: apt-get install -y chromium")
+    with browser() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, mnist_path):
+    from browser_support import app_server
+
+    runs = tmp_path_factory.mktemp("browser-runs")
+    with app_server(env={"DIGIT_STUDIO_RUNS": str(runs), "MNIST_NPZ": str(mnist_path)}) as url:
+        yield url

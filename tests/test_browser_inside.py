@@ -3,34 +3,16 @@ and pictures, and keep a screenshot of each tab (in the test's tmp_path)."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-from browser_support import app_server, browser, chromium_path, draw_digit, open_app, wait_idle, wait_prediction
+from browser_support import draw_digit, open_app, wait_idle, wait_prediction
 
 pytestmark = pytest.mark.browser
 
 CHART = '[data-testid="stVegaLiteChart"]'
 PICTURE = '[data-testid="stImage"] img'
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    if chromium_path() is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (scripts/test.sh installs it as root)")
-        pytest.skip("chromium is not installed: apt-get install -y chromium")
-    with browser() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, mnist_path):
-    runs = tmp_path_factory.mktemp("browser-runs")
-    with app_server(env={"DIGIT_STUDIO_RUNS": str(runs), "MNIST_NPZ": str(mnist_path)}) as url:
-        yield url
 
 
 def open_tab(page, name: str):
