@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrains", type=int, default=20, help="retrains per architecture (default 20)")
     parser.add_argument("--train-size", type=int, default=2000, help="training images per retrain (default 2000)")
     parser.add_argument("--models", default="mlp,cnn", help="comma-separated: mlp, cnn (default both)")
+    parser.add_argument("--models-kept", type=int, default=MODELS_KEPT,
+                        help=f"finished models the queue keeps in memory (default {MODELS_KEPT}, as the app)")
     args = parser.parse_args(argv)
 
     data = load_mnist(args.data)
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
           f"RSS at start {rss_mb():.0f} MB", flush=True)
     verdicts = []
     with tempfile.TemporaryDirectory() as runs:
-        manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1)
+        manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1, models_kept=args.models_kept)
         for name in [m.strip() for m in args.models.split(",") if m.strip()]:
             spec = validate(ModelSpec(layers=parse_layers(SPECS[name]), optimizer="adam", learning_rate=1e-3,
                                       epochs=1, batch_size=128, validation_split=0.1,
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name} retrain {i:>2}: RSS {readings[-1]:7.1f} MB  "
                       f"(test accuracy {snapshot['test_accuracy']:.3f})", flush=True)
             total = readings[-1] - readings[0]
-            start = min(MODELS_KEPT, len(readings) - 1)  # index of retrain MODELS_KEPT + 1
+            start = min(max(args.models_kept, 1), len(readings) - 1)  # once the model cache is full
             steady = readings[-1] - readings[start]
             slope = float(np.polyfit(np.arange(len(readings) - start), readings[start:], 1)[0]) \
                 if len(readings) - start >= 2 else 0.0
