@@ -27,6 +27,12 @@ class ModelRef:
     run_id: str | None = None  # None = the shipped model
 
 
+def run_ref(path: Path | str, run_id: str, test_accuracy: float | None = None) -> ModelRef:
+    """A run's model, labelled the same wherever the page offers it."""
+    return ModelRef(path=str(path), run_id=run_id,
+                    label=run_id + (f" ({test_accuracy:.1%} test)" if test_accuracy is not None else ""))
+
+
 def shipped_ref() -> ModelRef:
     """The shipped model. Read from the environment on each call, so a changed or broken
     DIGIT_STUDIO_MODEL shows up as a message on the page, not as a stale import."""

@@ -11,8 +11,8 @@ from digitstudio.models import MAX_UPLOAD_BYTES, ModelFileError, load_uploaded_m
 from digitstudio.training import command_line
 from digitstudio.spec import ModelSpec
 
-from .resources import ModelRef, active_ref, set_active, shipped_ref
-from .train_panel import CHART_HEIGHT, curves_chart, run_store
+from .resources import ModelRef, active_ref, run_ref, set_active, shipped_ref
+from .train_panel import curves_row, run_store
 
 
 def _table(runs: list[dict]) -> pd.DataFrame:
@@ -28,13 +28,15 @@ def _table(runs: list[dict]) -> pd.DataFrame:
     } for run in runs])
 
 
-def _overlay(runs: list[dict], metric: str):
+def _overlay(runs: list[dict]) -> pd.DataFrame:
     rows = []
     for run in runs:
         history = run.get("history") or {}
-        for series, key in (("train", metric), ("validation", f"val_{metric}")):
-            for epoch, value in enumerate(history.get(key, []), start=1):
-                rows.append({"epoch": epoch, "metric": metric, "run": f"{run['id']} · {series}", "value": value})
+        for metric in ("accuracy", "loss"):
+            for series, key in (("train", metric), ("validation", f"val_{metric}")):
+                for epoch, value in enumerate(history.get(key, []), start=1):
+                    rows.append({"epoch": epoch, "metric": metric, "run": f"{run['id']} · {series}",
+                                 "value": value})
     return pd.DataFrame(rows, columns=["epoch", "metric", "run", "value"])
 
 
@@ -64,11 +66,7 @@ def runs_view(locked: bool = False) -> None:
     )
     chosen = [runs[i] for i in event.selection.rows] if event and event.selection.rows else runs[:1]
     st.caption("Select rows to compare their curves and act on them.")
-    left, right = st.columns(2)
-    for column, metric in ((left, "accuracy"), (right, "loss")):
-        frame = _overlay(chosen, metric)
-        if not frame.empty:
-            column.altair_chart(curves_chart(frame, metric, color_field="run"), width="stretch", height=CHART_HEIGHT)
+    curves_row(_overlay(chosen), color_field="run")
     for run in chosen:
         _run_actions(run, locked)
 
@@ -85,9 +83,7 @@ def _run_actions(run: dict, locked: bool = False) -> None:
             st.caption(run["message"])
         cols = st.columns(3)
         if run.get("has_model"):
-            acc = run.get("test_accuracy")
-            ref = ModelRef(path=str(store.model_path(run_id)), run_id=run_id,
-                           label=run_id + (f" ({acc:.1%} test)" if acc is not None else ""))
+            ref = run_ref(store.model_path(run_id), run_id, run.get("test_accuracy"))
             cols[0].button("Use for drawing", key=f"use_{run_id}", on_click=set_active, args=(ref,),
                            disabled=active_ref() == ref)
             cols[1].download_button("Download .keras", data=store.model_path(run_id).read_bytes(),

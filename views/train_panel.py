@@ -25,7 +25,7 @@ from digitstudio.spec import (
     layers_from_rows, layers_to_rows, validate,
 )
 
-from .resources import ModelRef, mnist_problem, set_active
+from .resources import mnist_problem, run_ref, set_active
 
 JOB_KEY = "training_job"  # session_state: this session's current/last job id
 DONE_KEY = "_training_job_done"  # the job whose result was already applied
@@ -268,7 +268,15 @@ def curves_frame(snapshot: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["epoch", "metric", "series", "value"]).dropna()
 
 
-def curves_chart(frame: pd.DataFrame, metric: str, color_field: str = "series", height: int = 240):
+def curves_row(frame: pd.DataFrame, color_field: str = "series") -> None:
+    """Accuracy and loss side by side (each only if it has points)."""
+    left, right = st.columns(2)
+    for column, metric in ((left, "accuracy"), (right, "loss")):
+        if (frame["metric"] == metric).any():
+            column.altair_chart(curves_chart(frame, metric, color_field), width="stretch", height=CHART_HEIGHT)
+
+
+def curves_chart(frame: pd.DataFrame, metric: str, color_field: str = "series"):
     data = frame[frame["metric"] == metric]
     title = "accuracy" if metric == "accuracy" else "loss (cross-entropy)"
     return (
@@ -281,10 +289,10 @@ def curves_chart(frame: pd.DataFrame, metric: str, color_field: str = "series", 
             # A legend beside or below the plot squeezes it to a sliver in a half-width column.
             color=alt.Color(f"{color_field}:N", title=None,
                             legend=alt.Legend(orient="top", direction="horizontal", symbolSize=50,
-                                                             labelLimit=240, columnPadding=8)),
+                                              labelLimit=240, columnPadding=8)),
             tooltip=[color_field, alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("value:Q", format=".4f")],
         )
-        .properties(height=height, title=title.capitalize())
+        .properties(height=240, title=title.capitalize())
     )
 
 
@@ -312,9 +320,7 @@ def _progress(snapshot: dict) -> None:
                        help="End training at the next batch and keep the model as it is")
     frame = curves_frame(snapshot)
     if not frame.empty:
-        left, right = st.columns(2)
-        left.altair_chart(curves_chart(frame, "accuracy"), width="stretch", height=CHART_HEIGHT)
-        right.altair_chart(curves_chart(frame, "loss"), width="stretch", height=CHART_HEIGHT)
+        curves_row(frame)
     elif state == "running":
         st.caption("The first curve points appear within a second or two…")
 
@@ -344,10 +350,7 @@ def _apply_result(snapshot: dict) -> None:
     st.session_state[DONE_KEY] = job
     run_id = snapshot.get("run_id")
     if snapshot.get("state") in ("completed", "stopped") and run_id:
-        path = run_store().model_path(run_id)
-        acc = snapshot.get("test_accuracy")
-        set_active(ModelRef(path=str(path), run_id=run_id,
-                            label=f"{run_id}" + (f" ({acc:.1%} test)" if acc is not None else "")))
+        set_active(run_ref(run_store().model_path(run_id), run_id, snapshot.get("test_accuracy")))
 
 
 def _panel_body() -> None:
