@@ -85,7 +85,7 @@ def _run_actions(run: dict, locked: bool = False) -> None:
         if run.get("has_model"):
             ref = run_ref(store.model_path(run_id), run_id, run.get("test_accuracy"))
             cols[0].button("Use for drawing", key=f"use_{run_id}", on_click=set_active, args=(ref,),
-                           disabled=active_ref() == ref)
+                           disabled=active_ref().run_id == run_id)  # by id: labels may differ
             cols[1].download_button("Download .keras", data=store.model_path(run_id).read_bytes(),
                                     file_name=f"{run_id}.keras", key=f"dl_{run_id}",
                                     mime="application/octet-stream")
