@@ -51,7 +51,7 @@ if model_warning and not (view == "Draw" and predictor is None):
 if view == "Draw":
     draw_view()
 elif view == "Inside the model":
-    from digitstudio.preprocess import preprocess
+    from digitstudio.drawing.preprocess import preprocess
     from views.inside import render_inside
 
     drawing = current_drawing()

@@ -17,9 +17,17 @@ import shlex
 import sys
 from pathlib import Path
 
-from digitstudio.data import ENV_VAR, DataError, load_mnist
-from digitstudio.presets import PRESETS
-from digitstudio.spec import LOSSES, LR_SCHEDULES, OPTIMIZERS, ModelSpec, SpecError, parse_layers, validate
+from digitstudio.data.mnist import ENV_VAR, DataError, load_mnist
+from digitstudio.modeling.presets import PRESETS
+from digitstudio.modeling.spec import (
+    LOSSES,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    ModelSpec,
+    SpecError,
+    parse_layers,
+    validate,
+)
 
 LAYERS_HELP = (
     "comma-separated layers, e.g. 'conv2d:32:3:relu,maxpool:2,flatten,dense:128:relu,dropout:0.2'. "
@@ -103,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     # Import Keras only after the input is known to be good: bad input answers fast.
-    from digitstudio.spec import count_params
-    from digitstudio.training import save_result, train
+    from digitstudio.modeling.spec import count_params
+    from digitstudio.training.fit import save_result, train
 
     print(f"Training {spec.layers_compact() or '(softmax only)'} → softmax: {count_params(spec):,} parameters, "
           f"{spec.optimizer} lr {spec.learning_rate:g}, {spec.epochs} epochs, batch {spec.batch_size}, "

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from digitstudio.preprocess import naive_resize, preprocess  # noqa: E402
+from digitstudio.drawing.preprocess import naive_resize, preprocess  # noqa: E402
 
 CANVAS = 280
 UPSCALE = 4  # skeletons of 4× digits give smooth pen paths
@@ -159,7 +159,7 @@ def main(argv=None) -> int:
         order = np.random.default_rng(args.seed).permutation(len(data["y_test"]))[: args.n]
         digits, labels = data["x_test"][order], data["y_test"][order].astype(int)
 
-    from digitstudio.predict import Predictor
+    from digitstudio.drawing.predict import Predictor
 
     predictor = Predictor.from_path(args.model)
     t0 = time.perf_counter()

@@ -39,8 +39,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser_support import (  # noqa: E402
-    DIGIT_STROKES, app_server, browser, canvas_has_ink, draw_digit, open_app, prediction_text,
-    reset_canvas, stroke, wait_idle,
+    DIGIT_STROKES,
+    app_server,
+    browser,
+    canvas_has_ink,
+    draw_digit,
+    open_app,
+    prediction_text,
+    reset_canvas,
+    stroke,
+    wait_idle,
 )
 
 GOAL_P50_MS, GOAL_P95_MS = 300, 400

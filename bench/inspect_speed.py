@@ -66,10 +66,10 @@ def main(argv=None) -> int:
         print(f"error: MNIST not found at {path} (pass --data or set MNIST_NPZ).", file=sys.stderr)
         return 2
 
-    from digitstudio.data import load_npz
-    from digitstudio.models import load_model
-    from digitstudio.spec import ModelSpec, parse_layers
-    from digitstudio.training import train
+    from digitstudio.data.mnist import load_npz
+    from digitstudio.modeling.spec import ModelSpec, parse_layers
+    from digitstudio.storage.model_files import load_model
+    from digitstudio.training.fit import train
 
     data = load_npz(path)
     started = time.perf_counter()

@@ -55,8 +55,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser_support import (  # noqa: E402
-    DIGIT_STROKES, app_server, browser, draw_digit, open_app, prediction_text, reset_canvas, stroke,
-    wait_idle, wait_prediction,
+    DIGIT_STROKES,
+    app_server,
+    browser,
+    draw_digit,
+    prediction_text,
+    reset_canvas,
+    stroke,
+    wait_idle,
+    wait_prediction,
 )
 
 DIGITS = (1, 7, 0, 3, 4)

@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from digitstudio.data import ENV_VAR, load_mnist  # noqa: E402
-from digitstudio.jobs import MODELS_KEPT, TrainingManager  # noqa: E402
-from digitstudio.predict import Predictor  # noqa: E402
-from digitstudio.runs import RunStore  # noqa: E402
-from digitstudio.spec import ModelSpec, parse_layers, validate  # noqa: E402
+from digitstudio.data.mnist import ENV_VAR, load_mnist  # noqa: E402
+from digitstudio.drawing.predict import Predictor  # noqa: E402
+from digitstudio.modeling.spec import ModelSpec, parse_layers, validate  # noqa: E402
+from digitstudio.storage.runs import RunStore  # noqa: E402
+from digitstudio.training.jobs import MODELS_KEPT, TrainingManager  # noqa: E402
 
 GOAL_MB = 50
 SPECS = {

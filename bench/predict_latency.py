@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from digitstudio.preprocess import ink_bbox, preprocess  # noqa: E402
+from digitstudio.drawing.preprocess import ink_bbox, preprocess  # noqa: E402
 
 CANVAS = 280
 GOAL_MS = 5.0
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
         digits, labels = data["x_test"][order], data["y_test"][order]
     canvases = make_canvases(digits, rng)
 
-    from digitstudio.predict import Predictor
+    from digitstudio.drawing.predict import Predictor
 
     t0 = time.perf_counter()
     predictor = Predictor.from_path(args.model)  # loads and warms up

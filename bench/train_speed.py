@@ -36,9 +36,9 @@ from typing import Callable
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digitstudio.data import ENV_VAR, MnistData, load_mnist  # noqa: E402
-from digitstudio.presets import PRESETS  # noqa: E402
-from digitstudio.spec import ModelSpec, validate  # noqa: E402
+from digitstudio.data.mnist import ENV_VAR, MnistData, load_mnist  # noqa: E402
+from digitstudio.modeling.presets import PRESETS  # noqa: E402
+from digitstudio.modeling.spec import ModelSpec, validate  # noqa: E402
 
 # Training-set size per preset unless --train-size is given (None = all 60,000).
 DEFAULT_TRAIN_SIZE = {"seed-mlp": None, "cnn": 20_000}
@@ -49,8 +49,8 @@ def time_fit(spec: ModelSpec, data: MnistData) -> list[float]:
     """Baseline: the same model and arrays through a bare model.fit."""
     import keras
 
-    from digitstudio.models import build_model
-    from digitstudio.training import prepare_data, set_determinism
+    from digitstudio.modeling.build import build_model
+    from digitstudio.training.fit import prepare_data, set_determinism
 
     set_determinism(spec.seed)  # train() does this too; op determinism is process-wide
     prepared = prepare_data(spec, data)
@@ -71,7 +71,7 @@ def time_fit(spec: ModelSpec, data: MnistData) -> list[float]:
 
 def time_train(spec: ModelSpec, data: MnistData) -> list[float]:
     """Our path: training.train with a progress callback (history['seconds'] is per epoch)."""
-    from digitstudio.training import train
+    from digitstudio.training.fit import train
 
     events: list[dict] = []
     result = train(spec, data, on_progress=events.append)
@@ -84,8 +84,8 @@ def time_app(spec: ModelSpec, data: MnistData) -> list[float]:
     """The app's path: TrainingManager job + a poller like the live panel (every 0.5 s)."""
     import tempfile
 
-    from digitstudio.jobs import TrainingManager
-    from digitstudio.runs import RunStore
+    from digitstudio.storage.runs import RunStore
+    from digitstudio.training.jobs import TrainingManager
 
     with tempfile.TemporaryDirectory() as runs:
         manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1)

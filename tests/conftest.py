@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from digitstudio.data import ENV_VAR, MnistData, load_npz
+from digitstudio.data.mnist import ENV_VAR, MnistData, load_npz
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"

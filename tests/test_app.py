@@ -6,7 +6,6 @@ canvas puts it: session_state["drawing_rgba"] (RGBA pixels, 280×280).
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 

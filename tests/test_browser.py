@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
-from browser_support import draw_digit, open_app, prediction_text, reset_canvas, wait_idle, wait_prediction
+from browser_support import (
+    draw_digit,
+    open_app,
+    prediction_text,
+    reset_canvas,
+    wait_idle,
+    wait_prediction,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from browser_support import draw_digit, open_app, wait_idle, wait_prediction
 
 pytestmark = pytest.mark.browser

@@ -6,8 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitstudio import data as D
-from digitstudio.data import ENV_VAR, DataError, MnistData, check, load_mnist, load_npz, to_model_input
+from digitstudio.data import mnist as D
+from digitstudio.data.mnist import (
+    ENV_VAR,
+    DataError,
+    MnistData,
+    check,
+    load_mnist,
+    load_npz,
+    to_model_input,
+)
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from digitstudio.share import spec_to_query
-from digitstudio.spec import ModelSpec, parse_layers
+from digitstudio.modeling.spec import ModelSpec, parse_layers
+from digitstudio.storage.share import spec_to_query
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "model" / "digit_cnn.keras"
@@ -121,7 +121,7 @@ def test_a_broken_shipped_model_is_explained_and_the_app_still_serves(tmp_path, 
 
 @pytest.mark.parametrize("damage", ["deleted", "corrupted"])
 def test_a_session_model_that_vanished_falls_back_to_the_shipped_one_with_a_warning(runs_root, mnist, damage):
-    from digitstudio.runs import RunStore
+    from digitstudio.storage.runs import RunStore
     from views.resources import ModelRef
 
     store = RunStore(runs_root)
@@ -146,7 +146,7 @@ def test_a_session_model_that_vanished_falls_back_to_the_shipped_one_with_a_warn
 
 
 def test_a_deleted_runs_folder_is_recreated(runs_root):
-    from digitstudio.runs import RunStore
+    from digitstudio.storage.runs import RunStore
 
     RunStore(runs_root).save_model_file(SHIPPED.read_bytes(), label="old")
     at = new_app()
@@ -203,7 +203,7 @@ def test_offline_without_mnist_the_training_fails_with_how_to_fix_it(monkeypatch
 # --- training faults --------------------------------------------------------------------
 
 def test_nan_loss_is_explained_and_the_previous_model_stays(runs_root):
-    from digitstudio.runs import RunStore
+    from digitstudio.storage.runs import RunStore
 
     at = new_app(spec=spec_to_query(EXPLODING)["spec"])
     assert at.session_state["f_optimizer"] == "sgd" and at.session_state["f_lr"] == 10.0
@@ -216,8 +216,8 @@ def test_nan_loss_is_explained_and_the_previous_model_stays(runs_root):
 
 
 def test_an_exception_inside_training_is_explained_and_the_previous_model_stays(runs_root, monkeypatch):
-    from digitstudio import models
-    from digitstudio.runs import RunStore
+    from digitstudio.modeling import build as models
+    from digitstudio.storage.runs import RunStore
 
     def broken(*args, **kwargs):
         raise RuntimeError("the graph caught fire")
@@ -283,8 +283,9 @@ def test_a_bad_link_is_refused_with_its_reason_and_the_defaults_stay(query, mess
 
 
 def test_the_share_box_shows_a_link_that_reproduces_the_setup():
-    from digitstudio.share import spec_from_query
     from urllib.parse import parse_qs, urlsplit
+
+    from digitstudio.storage.share import spec_from_query
 
     at = new_app()
     assert "?preset=seed-mlp" in at.sidebar.code[0].value
@@ -309,7 +310,7 @@ def test_classroom_mode_reads_links_safely_and_read_only(monkeypatch, query):
 
 
 def test_classroom_mode_lets_students_use_runs_but_not_delete_or_upload(monkeypatch, runs_root):
-    from digitstudio.runs import RunStore
+    from digitstudio.storage.runs import RunStore
 
     run_id = RunStore(runs_root).save_model_file(SHIPPED.read_bytes(), label="teacher")["id"]
     at = new_app()

@@ -16,10 +16,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from digitstudio import inspect as ins
-from digitstudio.models import load_model
-from digitstudio.spec import ModelSpec, parse_layers
-from digitstudio.training import train
+from digitstudio.explain import inspection as ins
+from digitstudio.modeling.spec import ModelSpec, parse_layers
+from digitstudio.storage.model_files import load_model
+from digitstudio.training.fit import train
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

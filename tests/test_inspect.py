@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitstudio import inspect as ins
-from digitstudio.spec import ModelSpec, parse_layers
-from digitstudio.training import train
+from digitstudio.explain import inspection as ins
+from digitstudio.modeling.spec import ModelSpec, parse_layers
+from digitstudio.training.fit import train
 
 # Every kind of layer the layer editor offers, in three small models.
 ARCHITECTURES = {
@@ -141,7 +141,7 @@ def test_softmax_only_model_shows_one_template_per_digit(models):
 
 
 def test_no_weights_when_pooling_comes_first():
-    from digitstudio.models import build_model
+    from digitstudio.modeling.build import build_model
 
     model = build_model(ModelSpec(layers=parse_layers("maxpool:2,dense:8:relu")))
     assert ins.first_layer_weights(model) is None  # its Dense sees 14×14, not the 784 pixels

@@ -9,12 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from digitstudio import jobs as jobs_module
-from digitstudio import models as models_module
-from digitstudio.data import DataError, load_mnist
-from digitstudio.jobs import TrainingManager
-from digitstudio.runs import RunStore
-from digitstudio.spec import ModelSpec, SpecError, parse_layers
+from digitstudio.data.mnist import DataError, load_mnist
+from digitstudio.modeling import build as models_module
+from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers
+from digitstudio.storage.runs import RunStore
+from digitstudio.training import jobs as jobs_module
+from digitstudio.training.jobs import TrainingManager
 
 TINY = ModelSpec(layers=parse_layers("dense:16:relu"), optimizer="adam", epochs=1, batch_size=32,
                  train_size=600, validation_split=0.1)

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitstudio.predict import Prediction, Predictor, describe
-from digitstudio.preprocess import ink_bbox, naive_resize, preprocess
+from digitstudio.drawing.predict import Prediction, Predictor, describe
+from digitstudio.drawing.preprocess import ink_bbox, naive_resize, preprocess
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "model" / "digit_cnn.keras"
 CANVAS = 280
@@ -27,9 +27,9 @@ def predictor(mnist):
     """The shipped CNN, or a quickly trained stand-in when it has not been built yet."""
     if SHIPPED_MODEL.is_file():
         return Predictor.from_path(SHIPPED_MODEL)
-    from digitstudio.presets import get_preset
-    from digitstudio.spec import parse_layers
-    from digitstudio.training import train
+    from digitstudio.modeling.presets import get_preset
+    from digitstudio.modeling.spec import parse_layers
+    from digitstudio.training.fit import train
 
     spec = get_preset("cnn").spec.replace(
         layers=parse_layers("conv2d:16:3:relu,maxpool:2,conv2d:32:3:relu,maxpool:2,flatten,dense:64:relu"),

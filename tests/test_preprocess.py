@@ -15,8 +15,14 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from digitstudio.preprocess import (
-    BOX_SIZE, Preprocessed, ink_bbox, ink_intensity, naive_resize, preprocess, stroke_width,
+from digitstudio.drawing.preprocess import (
+    BOX_SIZE,
+    Preprocessed,
+    ink_bbox,
+    ink_intensity,
+    naive_resize,
+    preprocess,
+    stroke_width,
 )
 
 CANVAS = 280

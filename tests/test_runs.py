@@ -11,11 +11,12 @@ import shutil
 import numpy as np
 import pytest
 
-from digitstudio import runs as runs_module
-from digitstudio.models import ModelFileError, build_model
-from digitstudio.runs import RunNotFoundError, RunStore, sanitize_label
-from digitstudio.spec import ModelSpec, parse_layers
-from digitstudio.training import TrainResult
+from digitstudio.modeling.build import build_model
+from digitstudio.modeling.spec import ModelSpec, parse_layers
+from digitstudio.storage import runs as runs_module
+from digitstudio.storage.model_files import ModelFileError
+from digitstudio.storage.runs import RunNotFoundError, RunStore, sanitize_label
+from digitstudio.training.fit import TrainResult
 
 SPEC = ModelSpec(layers=parse_layers("dense:8:relu"), epochs=2, batch_size=32, train_size=100)
 

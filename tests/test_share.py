@@ -8,9 +8,14 @@ import json
 
 import pytest
 
-from digitstudio.presets import PRESETS
-from digitstudio.share import MAX_SPEC_CHARS, matching_preset, spec_from_query, spec_to_query
-from digitstudio.spec import ModelSpec, SpecError, parse_layers, validate
+from digitstudio.modeling.presets import PRESETS
+from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers, validate
+from digitstudio.storage.share import (
+    MAX_SPEC_CHARS,
+    matching_preset,
+    spec_from_query,
+    spec_to_query,
+)
 
 CUSTOM = ModelSpec(layers=parse_layers("conv2d:8:3:relu,maxpool:2,dense:32:tanh,dropout:0.25"),
                    optimizer="sgd", learning_rate=0.05, momentum=0.9, epochs=3, batch_size=64,

@@ -4,14 +4,13 @@ parameter arithmetic of layer_plan (checked against Keras's own count)."""
 from __future__ import annotations
 
 import json
-import math
 import random
 
 import pytest
 
-from digitstudio import spec as S
-from digitstudio.presets import PRESETS, get_preset
-from digitstudio.spec import (
+from digitstudio.modeling import spec as S
+from digitstudio.modeling.presets import PRESETS, get_preset
+from digitstudio.modeling.spec import (
     ModelSpec,
     SpecError,
     count_params,
@@ -393,7 +392,7 @@ def random_valid_stacks(count: int, seed: int = 1234) -> list[list[dict]]:
 
 def test_count_params_matches_keras():
     keras = pytest.importorskip("keras")
-    from digitstudio.models import build_model
+    from digitstudio.modeling.build import build_model
 
     cases = [(name, p.spec) for name, p in PRESETS.items()]
     cases += [(format_layers(layers) or "(empty)", ModelSpec(layers=layers))

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 
 import train as cli
-from digitstudio.data import ENV_VAR
-from digitstudio.models import load_model
-from digitstudio.presets import PRESETS
-from digitstudio.spec import ModelSpec, count_params, parse_layers, validate
-from digitstudio.training import command_line, save_result, train
+from digitstudio.data.mnist import ENV_VAR
+from digitstudio.modeling.presets import PRESETS
+from digitstudio.modeling.spec import ModelSpec, count_params, parse_layers, validate
+from digitstudio.storage.model_files import load_model
+from digitstudio.training.fit import command_line, save_result, train
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--layers", "dense:32:relu", "--train-size", "1000", "--epochs", "2", "--validation-split", "0.1"]

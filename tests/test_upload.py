@@ -13,10 +13,13 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from digitstudio import models as models_module  # noqa: E402
-from digitstudio.models import ModelFileError, load_uploaded_model  # noqa: E402
-from digitstudio.predict import Predictor  # noqa: E402
-from digitstudio.runs import RunStore, is_valid_run_id  # noqa: E402
+from digitstudio.drawing.predict import Predictor  # noqa: E402
+from digitstudio.storage import model_files as models_module  # noqa: E402
+from digitstudio.storage.model_files import (  # noqa: E402
+    ModelFileError,
+    load_uploaded_model,
+)
+from digitstudio.storage.runs import RunStore, is_valid_run_id  # noqa: E402
 
 
 def saved_bytes(folder: Path, name: str, *layers, input_shape=(28, 28, 1)) -> bytes:

@@ -10,8 +10,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from digitstudio.predict import describe
-from digitstudio.preprocess import Preprocessed, preprocess
+from digitstudio.drawing.predict import describe
+from digitstudio.drawing.preprocess import Preprocessed, preprocess
 
 from .resources import active_predictor
 

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from digitstudio import inspect as ins
+from digitstudio.explain import inspection as ins
 
 GALLERY_LIMIT = 32  # misclassified digits shown at once
 WEIGHT_UNITS = 32  # first-layer neurons shown at once
@@ -156,7 +156,6 @@ def render_inside(model, model_key: str, image28: np.ndarray | None, test_data: 
     test_data   (x_test uint8 (n, 28, 28), y_test (n,)) or None when MNIST is unavailable
     """
     key = f"{model_key}#{model_fingerprint(model)}"
-    learned, explained, scored = None, None, None
     tab_scored, tab_learned, tab_explained = st.tabs(TAB_LABELS)
 
     # The quick tabs are filled first, so they appear while the test set is still being scored.

@@ -9,9 +9,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from digitstudio.data import ENV_VAR, DataError, MnistData, load_mnist, resolve_source
-from digitstudio.models import ModelFileError, load_model
-from digitstudio.predict import Predictor
+from digitstudio.data.mnist import (
+    ENV_VAR,
+    DataError,
+    MnistData,
+    load_mnist,
+    resolve_source,
+)
+from digitstudio.drawing.predict import Predictor
+from digitstudio.storage.model_files import ModelFileError, load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_ENV = "DIGIT_STUDIO_MODEL"  # another shipped model file (default model/digit_cnn.keras)

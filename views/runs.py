@@ -7,9 +7,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from digitstudio.models import MAX_UPLOAD_BYTES, ModelFileError, load_uploaded_model
-from digitstudio.training import command_line
-from digitstudio.spec import ModelSpec
+from digitstudio.modeling.spec import ModelSpec
+from digitstudio.storage.model_files import (
+    MAX_UPLOAD_BYTES,
+    ModelFileError,
+    load_uploaded_model,
+)
+from digitstudio.training.fit import command_line
 
 from .resources import ModelRef, active_ref, run_ref, set_active, shipped_ref
 from .train_panel import curves_row, run_store

@@ -14,16 +14,24 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from digitstudio.data import load_mnist
-from digitstudio.jobs import TrainingManager
-from digitstudio.presets import PRESETS
-from digitstudio.runs import RunStore
-from digitstudio.share import matching_preset, spec_from_query, spec_to_query
-from digitstudio.training import command_line
-from digitstudio.spec import (
-    ACTIVATIONS, LAYER_TYPES, LR_SCHEDULES, OPTIMIZERS, ModelSpec, SpecError, layer_plan,
-    layers_from_rows, layers_to_rows, validate,
+from digitstudio.data.mnist import load_mnist
+from digitstudio.modeling.presets import PRESETS
+from digitstudio.modeling.spec import (
+    ACTIVATIONS,
+    LAYER_TYPES,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    ModelSpec,
+    SpecError,
+    layer_plan,
+    layers_from_rows,
+    layers_to_rows,
+    validate,
 )
+from digitstudio.storage.runs import RunStore
+from digitstudio.storage.share import matching_preset, spec_from_query, spec_to_query
+from digitstudio.training.fit import command_line
+from digitstudio.training.jobs import TrainingManager
 
 from .resources import mnist_problem, run_ref, set_active
 

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .data import to_model_input
+from digitstudio.data.mnist import to_model_input
 
 EVAL_BATCH = 1000  # images per forward pass when evaluating (≈90 MB of activations for the CNN)
 

@@ -18,8 +18,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .presets import PRESETS
-from .spec import ModelSpec, SpecError, format_layers, validate
+from digitstudio.modeling.presets import PRESETS
+from digitstudio.modeling.spec import ModelSpec, SpecError, format_layers, validate
 
 PRESET_PARAM = "preset"
 SPEC_PARAM = "spec"

@@ -65,7 +65,7 @@ class Predictor:
     @classmethod
     def from_path(cls, path: str | os.PathLike, warm_up: bool = True) -> "Predictor":
         """Load a .keras file safely (see models.load_model) and wrap it."""
-        from .models import load_model
+        from digitstudio.storage.model_files import load_model
 
         return cls(load_model(path), warm_up=warm_up)
 

@@ -7,11 +7,9 @@ plain `model.fit` plus one light callback, so it costs what a bare fit costs
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,8 +18,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .data import MnistData, to_model_input
-from .spec import ModelSpec, count_params, format_number, validate
+from digitstudio.data.augment import augmented_dataset
+from digitstudio.data.mnist import MnistData, to_model_input
+from digitstudio.modeling.spec import ModelSpec, count_params, format_number, validate
+from digitstudio.storage.files import save_model_atomic, write_json_atomic
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -121,35 +121,6 @@ def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return y
 
 
-def augmented_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
-    """People draw bigger, smaller, tilted, off-centre, thick and thin: random zoom,
-    rotation, shift and stroke thickness (±1 px by max/min pooling), per image."""
-    import keras
-    import tensorflow as tf
-
-    geometry = keras.Sequential([
-        keras.layers.RandomRotation(12 / 360, fill_mode="constant", seed=seed),
-        keras.layers.RandomZoom((-0.2, 0.2), fill_mode="constant", seed=seed + 1),
-        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 2),
-    ])
-
-    def augment(images, labels):
-        images = geometry(images, training=True)
-        thicker = tf.nn.max_pool2d(images, 2, 1, "SAME")
-        thinner = -tf.nn.max_pool2d(-images, 2, 1, "SAME")
-        choice = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1], seed=[seed, 7])
-        images = tf.where(choice < 0.2, thicker, tf.where(choice > 0.85, thinner, images))
-        return images, labels
-
-    return (
-        tf.data.Dataset.from_tensor_slices((x, y))
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-
-
 def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | None,
                   epochs: int, batches: int, curve: list[dict[str, float]]):
     """A Keras callback that reports progress as plain dicts (safe to hand across threads),
@@ -241,7 +212,7 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     """Train a model for `spec` on `data`. Never raises for training faults: the
     result's status says completed / stopped / diverged / failed."""
     spec = validate(spec)
-    from .models import build_model
+    from digitstudio.modeling.build import build_model
 
     set_determinism(spec.seed)
     prepared = prepare_data(spec, data)
@@ -283,33 +254,6 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
         test_accuracy=test_accuracy, params=count_params(spec), train_seconds=train_seconds,
         data_source=data.source, message=message, curve=curve,
     )
-
-
-# --- atomic writes ----------------------------------------------------------------------
-
-def _atomic_path(target: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temporary file in the same folder, then rename: a reader never sees
-    a half-written file and a failure leaves the old file as it was."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; saved models are ordinary files
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def save_model_atomic(model: Any, path: str | os.PathLike) -> None:
-    _atomic_path(Path(path), lambda tmp: model.save(tmp))
-
-
-def write_json_atomic(data: Any, path: str | os.PathLike) -> None:
-    text = json.dumps(data, indent=2, allow_nan=True) + "\n"
-    _atomic_path(Path(path), lambda tmp: tmp.write_text(text))
 
 
 def save_result(result: TrainResult, model_path: str | os.PathLike, extra: dict | None = None) -> Path:

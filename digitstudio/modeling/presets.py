@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .spec import ModelSpec, parse_layers
+from digitstudio.modeling.spec import ModelSpec, parse_layers
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .training import TrainResult, _atomic_path, command_line, save_model_atomic, write_json_atomic
+from digitstudio.storage.files import atomic_write, save_model_atomic, write_json_atomic
+from digitstudio.training.fit import TrainResult, command_line
 
 ENV_VAR = "DIGIT_STUDIO_RUNS"
 DEFAULT_ROOT = "runs"
@@ -126,7 +127,7 @@ class RunStore:
             "created": datetime.now().astimezone().isoformat(timespec="seconds"), "model_file": MODEL_FILE,
         }
         try:
-            _atomic_path(folder / MODEL_FILE, lambda tmp: tmp.write_bytes(data))
+            atomic_write(folder / MODEL_FILE, lambda tmp: tmp.write_bytes(data))
             write_json_atomic(record, folder / RECORD_FILE)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -193,7 +194,9 @@ class RunStore:
     def load_model(self, run_id: str):
         """The run's Keras model via models.load_model (safe_mode, shape check);
         ModelFileError when the run has no usable model."""
-        from .models import load_model  # Keras is imported only when a model is needed
+        from digitstudio.storage.model_files import (
+            load_model,  # Keras is imported only when a model is needed
+        )
 
         return load_model(self.model_path(run_id))
 

@@ -41,11 +41,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import training
-from .data import ENV_VAR as DATA_ENV_VAR
-from .data import DataError, MnistData
-from .runs import RunStore
-from .spec import ModelSpec, SpecError, count_params, validate
+from digitstudio.data.mnist import ENV_VAR as DATA_ENV_VAR
+from digitstudio.data.mnist import DataError, MnistData
+from digitstudio.modeling.spec import ModelSpec, SpecError, count_params, validate
+from digitstudio.storage.runs import RunStore
+from digitstudio.training import fit as training
 
 MAX_CONCURRENT_ENV = "DIGIT_STUDIO_MAX_TRAININGS"
 FINAL_STATES = ("completed", "stopped", "diverged", "failed", "cancelled")

@@ -1,0 +1,1 @@
+"""MNIST loading and augmentation."""

@@ -1,0 +1,1 @@
+"""Inside the model: evaluation, learned weights, activations, saliency."""

@@ -1,0 +1,1 @@
+"""The model spec, its layer catalogue, the presets, and spec → Keras."""

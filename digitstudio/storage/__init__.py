@@ -1,0 +1,1 @@
+"""Files on disk: atomic writes, the runs folder, model files, share links."""

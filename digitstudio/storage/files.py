@@ -1,0 +1,34 @@
+"""Atomic writes: a reader never sees a half-written model or JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+
+def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    """Write via a temporary file in the same folder, then rename: a reader never sees
+    a half-written file and a failure leaves the old file as it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; saved models are ordinary files
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save_model_atomic(model: Any, path: str | os.PathLike) -> None:
+    atomic_write(Path(path), lambda tmp: model.save(tmp))
+
+
+def write_json_atomic(data: Any, path: str | os.PathLike) -> None:
+    text = json.dumps(data, indent=2, allow_nan=True) + "\n"
+    atomic_write(Path(path), lambda tmp: tmp.write_text(text))

@@ -1,0 +1,1 @@
+"""Training (model.fit with progress) and the server's training queue."""
