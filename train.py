@@ -6,7 +6,7 @@
 
 Writes the model (.keras) and a JSON beside it (spec, per-epoch history, test
 metrics, parameter count, time, data source, library versions). The same code
-trains models in the app.
+trains models in the app; the options come from the spec's field table.
 """
 
 from __future__ import annotations
@@ -18,22 +18,8 @@ import sys
 from pathlib import Path
 
 from digitstudio.data.mnist import ENV_VAR, DataError, load_mnist
-from digitstudio.modeling.presets import PRESETS
-from digitstudio.modeling.spec import (
-    LOSSES,
-    LR_SCHEDULES,
-    OPTIMIZERS,
-    ModelSpec,
-    SpecError,
-    parse_layers,
-    validate,
-)
-
-LAYERS_HELP = (
-    "comma-separated layers, e.g. 'conv2d:32:3:relu,maxpool:2,flatten,dense:128:relu,dropout:0.2'. "
-    "Forms: dense:UNITS[:ACT], dropout:RATE, batchnorm, conv2d:FILTERS[:KERNEL[:ACT]], maxpool[:POOL], "
-    "flatten. The 10-way softmax output is added for you."
-)
+from digitstudio.modeling.cli import add_spec_arguments, spec_from_args
+from digitstudio.modeling.spec import SpecError, count_params
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,41 +28,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         epilog=f"Data: without --data, Keras downloads MNIST once; offline, pass --data or set {ENV_VAR} "
         "to a local mnist.npz (keys x_train, y_train, x_test, y_test).",
     )
-    parser.add_argument("--preset", default="seed-mlp", choices=sorted(PRESETS),
-                        help="starting point; every option below overrides it (default: seed-mlp)")
-    parser.add_argument("--layers", help=LAYERS_HELP)
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, help="optimizer")
-    parser.add_argument("--lr", type=float, help="learning rate")
-    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES,
-                        help="constant, or cosine decay to 0 over all training steps")
-    parser.add_argument("--momentum", type=float, help="momentum (SGD only)")
-    parser.add_argument("--loss", choices=LOSSES, help="loss (categorical uses one-hot labels)")
-    parser.add_argument("--epochs", type=int, help="passes over the training set")
-    parser.add_argument("--batch-size", type=int, help="images per gradient step")
-    parser.add_argument("--validation-split", type=float,
-                        help="fraction of the training set held out for validation (0 to 0.5)")
-    parser.add_argument("--validate-on-test", action=argparse.BooleanOptionalAction, default=None,
-                        help="validate on the test set each epoch (as some tutorials do)")
-    parser.add_argument("--train-size", type=int, help="use a seeded random subset of N training images")
-    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                        help="random zoom/rotation/shift/stroke thickness, for hand-drawn digits")
-    parser.add_argument("--seed", type=int, help="random seed (same seed, same history on CPU)")
+    add_spec_arguments(parser)
     parser.add_argument("--data", help=f"local MNIST .npz (default: ${ENV_VAR}, else Keras download)")
     parser.add_argument("--out", help="model file to write (.keras); default runs/<preset>.keras")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     return parser.parse_args(argv)
-
-
-def spec_from_args(args: argparse.Namespace) -> ModelSpec:
-    spec = PRESETS[args.preset].spec
-    changes = {
-        "layers": parse_layers(args.layers) if args.layers is not None else None,
-        "optimizer": args.optimizer, "learning_rate": args.lr, "lr_schedule": args.lr_schedule, "momentum": args.momentum,
-        "loss": args.loss, "epochs": args.epochs, "batch_size": args.batch_size,
-        "validation_split": args.validation_split, "validate_on_test": args.validate_on_test,
-        "train_size": args.train_size, "augment": args.augment, "seed": args.seed,
-    }
-    return validate(spec.replace(**{k: v for k, v in changes.items() if v is not None}))
 
 
 def print_progress(event: dict) -> None:
@@ -111,7 +67,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     # Import Keras only after the input is known to be good: bad input answers fast.
-    from digitstudio.modeling.spec import count_params
     from digitstudio.training.fit import save_result, train
 
     print(f"Training {spec.layers_compact() or '(softmax only)'} → softmax: {count_params(spec):,} parameters, "

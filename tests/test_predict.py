@@ -27,11 +27,11 @@ def predictor(mnist):
     """The shipped CNN, or a quickly trained stand-in when it has not been built yet."""
     if SHIPPED_MODEL.is_file():
         return Predictor.from_path(SHIPPED_MODEL)
-    from digitstudio.modeling.presets import get_preset
+    from digitstudio.modeling.presets import PRESETS
     from digitstudio.modeling.spec import parse_layers
     from digitstudio.training.fit import train
 
-    spec = get_preset("cnn").spec.replace(
+    spec = PRESETS["cnn"].spec.replace(
         layers=parse_layers("conv2d:16:3:relu,maxpool:2,conv2d:32:3:relu,maxpool:2,flatten,dense:64:relu"),
         epochs=1, train_size=3000, batch_size=32, validation_split=0.0, augment=False,
         learning_rate=0.002, lr_schedule="constant",

@@ -23,7 +23,8 @@ from digitstudio.data.mnist import ENV_VAR
 from digitstudio.modeling.presets import PRESETS
 from digitstudio.modeling.spec import ModelSpec, count_params, parse_layers, validate
 from digitstudio.storage.model_files import load_model
-from digitstudio.training.fit import command_line, save_result, train
+from digitstudio.modeling.cli import command_line
+from digitstudio.training.fit import save_result, train
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--layers", "dense:32:relu", "--train-size", "1000", "--epochs", "2", "--validation-split", "0.1"]
@@ -139,7 +140,7 @@ BAD = {
     "lr negative": (["--lr", "-1"], r"Learning rate must be between"),
     "lr nan": (["--lr", "nan"], r"Learning rate must be a finite number"),
     "epochs zero": (["--epochs", "0"], r"Epochs must be between 1 and 200"),
-    "train size": (["--train-size", "5"], r"Training-set size must be between 10"),
+    "train size": (["--train-size", "5"], r"Training images must be between 10"),
     "momentum": (["--optimizer", "sgd", "--momentum", "1"], r"Momentum must be in \[0, 1\)"),
     "split": (["--validation-split", "0.9"], r"Validation split must be between 0 and 0.5"),
     "too big": (["--layers", "dense:4096,dense:4096"], r"parameters; the limit here is 5,000,000"),

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import keras
 
+from digitstudio.modeling.layers import CATALOGUE
 from digitstudio.modeling.spec import INPUT_SHAPE, ModelSpec, layer_plan, validate
 
 
 def build_model(spec: ModelSpec, steps_per_epoch: int = 1) -> keras.Model:
-    """A compiled Sequential model for a validated spec (input 28×28×1 in [0, 1]).
-    steps_per_epoch sizes the cosine learning-rate schedule."""
+    """A compiled Sequential model for a validated spec (input 28×28×1 in [0, 1]), one
+    Keras layer per step of `layer_plan` (the catalogue names each class and its
+    arguments). steps_per_epoch sizes the cosine learning-rate schedule."""
     spec = validate(spec)
     layers: list[keras.layers.Layer] = [keras.Input(shape=INPUT_SHAPE, name="pixels")]
     for step in layer_plan(spec.layers):
-        kind = step["type"]
-        if kind == "dense":
-            layers.append(keras.layers.Dense(step["units"], activation=step["activation"]))
-        elif kind == "dropout":
-            layers.append(keras.layers.Dropout(step["rate"]))
-        elif kind == "batchnorm":
-            layers.append(keras.layers.BatchNormalization())
-        elif kind == "conv2d":
-            layers.append(keras.layers.Conv2D(step["filters"], step["kernel"], activation=step["activation"]))
-        elif kind == "maxpool":
-            layers.append(keras.layers.MaxPooling2D(step["pool"]))
-        elif kind == "flatten":
-            layers.append(keras.layers.Flatten())
+        args, kwargs = CATALOGUE[step["type"]].args(step)
+        layers.append(getattr(keras.layers, CATALOGUE[step["type"]].keras_class)(*args, **kwargs))
     model = keras.Sequential(layers, name="digit_model")
     model.compile(optimizer=make_optimizer(spec, steps_per_epoch), loss=spec.loss, metrics=["accuracy"])
     return model

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digitstudio.modeling.spec import ModelSpec, parse_layers
+from digitstudio.modeling.spec import ModelSpec, parse_layers, validate
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Preset:
     reported: str  # what the source reported, in its own words/numbers
     spec: ModelSpec
 
+
+DEFAULT_PRESET = "seed-mlp"  # train.py's and the sidebar's starting point
 
 PRESETS: dict[str, Preset] = {
     "seed-mlp": Preset(
@@ -75,8 +77,8 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def get_preset(name: str) -> Preset:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise KeyError(f"Unknown preset {name!r}; choose from {', '.join(PRESETS)}.") from None
+def matching_preset(spec: ModelSpec) -> str | None:
+    """The name of the preset this spec is exactly (after validation), else None: a
+    setup that no longer matches its preset is "custom"."""
+    wanted = validate(spec)
+    return next((name for name, preset in PRESETS.items() if validate(preset.spec) == wanted), None)

@@ -1,8 +1,13 @@
 """One description of a model and how to train it, shared by train.py and the app.
 
-A `ModelSpec` is plain data (JSON round-trips exactly). `validate()` checks it
-without importing TensorFlow, so the app can explain a bad layer table
-instantly; `build_model()` in `models.py` turns a valid spec into Keras.
+A `ModelSpec` is plain data (JSON round-trips exactly). Its fields are declared
+once, below, with their label, command-line flag, range and help; `FIELDS` is
+derived from that declaration, and train.py's options, the command line shown for
+a run, share links and the sidebar's widgets all read `FIELDS`. The layers come
+from the catalogue in `layers.py`.
+
+`validate()` checks a spec without importing TensorFlow, so the app can explain a
+bad layer table instantly; `build.build_model()` turns a valid spec into Keras.
 """
 
 from __future__ import annotations
@@ -12,61 +17,119 @@ import json
 import math
 from typing import Any
 
+from digitstudio.modeling.layers import (
+    ACTIVATIONS,
+    CATALOGUE,
+    FLATTEN,
+    LAYER_TYPES,
+    TABLE_COLUMNS,
+    LayerError,
+    lookup,
+    output_layer,
+)
+
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
+MNIST_TRAIN_SIZE = 60_000
 
-LAYER_TYPES = ("dense", "dropout", "batchnorm", "conv2d", "maxpool", "flatten")
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu", "selu", "softplus", "linear")
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 LR_SCHEDULES = ("constant", "cosine")
 LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 
-# Sane ranges. The parameter cap keeps a classroom server from being asked to
-# train something that would take hours on two CPU cores.
+# The parameter cap keeps a classroom server from being asked to train something
+# that would take hours on two CPU cores.
 MAX_PARAMS = 5_000_000
-MAX_DENSE_UNITS = 4096
-MAX_FILTERS = 256
-MAX_KERNEL = 7
-MAX_POOL = 4
 MAX_LAYERS = 30
-EPOCHS_RANGE = (1, 200)
-BATCH_RANGE = (1, 8192)
-LR_RANGE = (1e-6, 10.0)
-VALIDATION_SPLIT_RANGE = (0.0, 0.5)
-MIN_TRAIN_SIZE = 10
-MNIST_TRAIN_SIZE = 60_000
-
-# Aliases accepted in the compact form and in JSON (case-insensitive).
-_TYPE_ALIASES = {
-    "dense": "dense", "fc": "dense",
-    "dropout": "dropout", "drop": "dropout",
-    "batchnorm": "batchnorm", "bn": "batchnorm", "batchnormalization": "batchnorm",
-    "conv2d": "conv2d", "conv": "conv2d",
-    "maxpool": "maxpool", "pool": "maxpool", "maxpooling2d": "maxpool",
-    "flatten": "flatten",
-}
-_OPTIMIZER_ALIASES = {"sgd": "sgd", "rmsprop": "rmsprop", "adam": "adam"}
 
 
 class SpecError(ValueError):
     """A spec that cannot be trained; the message says what to change."""
 
 
+# --- the field table ---------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One training setting: how it is named, checked and offered everywhere.
+
+    `type` is "int", "float", "bool" or "choice"; `low`/`high` bound numbers (high is
+    exclusive when `high_open`); `optional` allows None (train_size: None = all)."""
+
+    name: str
+    type: str
+    default: Any
+    label: str  # the sidebar's label and the noun in messages
+    help: str
+    flag: str  # train.py's option
+    low: float | None = None
+    high: float | None = None
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    step: float | None = None  # the sidebar widget's step
+
+    def check(self, value: Any) -> Any:
+        """The value normalised (e.g. "Adam" → "adam", 5.0 → 5); SpecError otherwise."""
+        if self.optional and value is None:
+            return None
+        if self.type == "bool":
+            if not isinstance(value, bool):
+                raise SpecError(f"{self.label} must be true or false, not {value!r}.")
+            return value
+        if self.type == "choice":
+            chosen = str(value).strip().lower()
+            if chosen not in self.choices:
+                raise SpecError(f"Unknown {self.label.lower()} {value!r}; use one of {', '.join(self.choices)}.")
+            return chosen
+        number = as_int(value, self.label) if self.type == "int" else as_float(value, self.label)
+        below = self.low is not None and number < self.low
+        above = self.high is not None and (number >= self.high if self.high_open else number > self.high)
+        if below or above:
+            raise SpecError(f"{self.label} must be {self.range_text()}, not {_show(number)}.")
+        return number
+
+    def range_text(self) -> str:
+        if self.high_open:
+            return f"in [{_show(self.low)}, {_show(self.high)})"
+        return f"between {_show(self.low)} and {_show(self.high)}"
+
+
+def _show(number: float | None) -> str:
+    return f"{number:,}" if isinstance(number, int) else f"{number:g}"
+
+
+def _setting(default: Any, type: str, label: str, help: str, flag: str = "", **more: Any) -> Any:
+    """Declare a ModelSpec field together with its Field row (kept in the metadata)."""
+    return dataclasses.field(default=default, metadata={
+        "field": dict(type=type, default=default, label=label, help=help, flag=flag, **more)})
+
+
 @dataclasses.dataclass
 class ModelSpec:
     layers: list[dict[str, Any]]
-    optimizer: str = "adam"
-    learning_rate: float = 0.001
-    momentum: float = 0.0  # SGD only
-    lr_schedule: str = "constant"  # or "cosine": decays to 0 over all training steps
-    loss: str = "sparse_categorical_crossentropy"
-    epochs: int = 5
-    batch_size: int = 128
-    validation_split: float = 0.1
-    validate_on_test: bool = False  # as some tutorials do; the split is then unused
-    train_size: int | None = None  # None = all 60,000 training images
-    augment: bool = False  # shifts, zoom, rotation, stroke thickness (see training.py)
-    seed: int = 42
+    optimizer: str = _setting("adam", "choice", "Optimizer", "how the weights are updated", choices=OPTIMIZERS)
+    learning_rate: float = _setting(0.001, "float", "Learning rate", "step size of each update", flag="--lr",
+                                    low=1e-6, high=10.0, step=0.0005)
+    momentum: float = _setting(0.0, "float", "Momentum", "SGD only: how much of the last step carries over",
+                               low=0.0, high=1.0, high_open=True, step=0.1)
+    lr_schedule: str = _setting("constant", "choice", "LR schedule",
+                                "constant, or cosine decay to 0 over all training steps", choices=LR_SCHEDULES)
+    loss: str = _setting("sparse_categorical_crossentropy", "choice", "Loss",
+                         "cross-entropy on integer labels (sparse) or on one-hot labels", choices=LOSSES)
+    epochs: int = _setting(5, "int", "Epochs", "passes over the training set", low=1, high=200, step=1)
+    batch_size: int = _setting(128, "int", "Batch size", "images per gradient step", low=1, high=8192, step=16)
+    validation_split: float = _setting(0.1, "float", "Validation split",
+                                       "fraction of the training images held out to check for overfitting",
+                                       low=0.0, high=0.5, step=0.05)
+    validate_on_test: bool = _setting(False, "bool", "Validate on the test set",
+                                      "check on the test set each epoch, as some tutorials do (the split is unused)")
+    train_size: int | None = _setting(None, "int", "Training images",
+                                      "a seeded random subset of the 60,000 (fewer train faster: 5,000 in seconds)",
+                                      low=10, high=MNIST_TRAIN_SIZE, optional=True, step=1000)
+    augment: bool = _setting(False, "bool", "Augment",
+                             "random zoom, rotation, shift and stroke width, for hand-drawn digits")
+    seed: int = _setting(42, "int", "Seed", "random seed: the same seed gives the same history on CPU",
+                         low=0, high=2**31, high_open=True, step=1)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -108,46 +171,16 @@ class ModelSpec:
         return format_layers(self.layers)
 
 
-# --- layers --------------------------------------------------------------------------
-
-def normalize_layer(layer: Any, index: int = 0) -> dict[str, Any]:
-    """Return a layer dict with its canonical type and every parameter filled in."""
-    where = f"Layer {index + 1}"
-    if not isinstance(layer, dict):
-        raise SpecError(f"{where}: expected an object like {{'type': 'dense', 'units': 128}}.")
-    raw_type = str(layer.get("type", "")).strip().lower()
-    kind = _TYPE_ALIASES.get(raw_type)
-    if kind is None:
-        raise SpecError(
-            f"{where}: unknown layer type {raw_type!r}; use one of {', '.join(LAYER_TYPES)}."
-        )
-    allowed = {
-        "dense": {"units": 128, "activation": "relu"},
-        "dropout": {"rate": 0.2},
-        "batchnorm": {},
-        "conv2d": {"filters": 32, "kernel": 3, "activation": "relu"},
-        "maxpool": {"pool": 2},
-        "flatten": {},
-    }[kind]
-    extra = sorted(set(layer) - set(allowed) - {"type"})
-    if extra:
-        raise SpecError(f"{where} ({kind}): unknown parameter(s) {', '.join(extra)}.")
-    out: dict[str, Any] = {"type": kind}
-    for key, default in allowed.items():
-        value = layer.get(key, default)
-        if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-            value = default
-        if key in ("units", "filters", "kernel", "pool"):
-            value = _as_int(value, f"{where} ({kind}) {key}")
-        elif key == "rate":
-            value = _as_float(value, f"{where} (dropout) rate")
-        elif key == "activation":
-            value = str(value).strip().lower()
-        out[key] = value
-    return out
+FIELDS: tuple[Field, ...] = tuple(
+    Field(name=f.name, **{**f.metadata["field"], "flag": f.metadata["field"]["flag"] or "--" + f.name.replace("_", "-")})
+    for f in dataclasses.fields(ModelSpec) if "field" in f.metadata
+)
+FIELD = {f.name: f for f in FIELDS}
 
 
-def _as_int(value: Any, what: str) -> int:
+# --- numbers ------------------------------------------------------------------------------
+
+def as_int(value: Any, what: str) -> int:
     if isinstance(value, bool):
         raise SpecError(f"{what} must be a whole number, not {value!r}.")
     try:
@@ -159,7 +192,7 @@ def _as_int(value: Any, what: str) -> int:
     return int(number)
 
 
-def _as_float(value: Any, what: str) -> float:
+def as_float(value: Any, what: str) -> float:
     if isinstance(value, bool):
         raise SpecError(f"{what} must be a number, not {value!r}.")
     try:
@@ -171,37 +204,69 @@ def _as_float(value: Any, what: str) -> float:
     return number
 
 
-def parse_layers(text: str) -> list[dict[str, Any]]:
-    """Parse the compact form: 'conv:32:3,pool:2,flatten,dense:128:relu,dropout:0.2'.
+def format_number(value: float) -> str:
+    """Short form (%g) when that reads back as the same number, else the exact repr."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
-    dense:UNITS[:ACTIVATION]  dropout:RATE  batchnorm  conv2d:FILTERS[:KERNEL[:ACTIVATION]]
-    maxpool[:POOL]  flatten.  The 10-way softmax output layer is always implied.
-    """
-    layers = []
-    items = [item.strip() for item in text.split(",")]
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, str) and value.strip() == "")
+
+
+# --- layers -------------------------------------------------------------------------------
+
+def _unknown_type(where: str, name: Any) -> SpecError:
+    return SpecError(f"{where}: unknown layer type {name!r}; use one of {', '.join(LAYER_TYPES)}.")
+
+
+def normalize_layer(layer: Any, index: int = 0) -> dict[str, Any]:
+    """A layer dict with its canonical type and every parameter filled in (types
+    checked, ranges not: layer_plan checks those)."""
+    where = f"Layer {index + 1}"
+    if not isinstance(layer, dict):
+        example = {"type": LAYER_TYPES[0], **{p.name: p.default for p in CATALOGUE[LAYER_TYPES[0]].params[:1]}}
+        raise SpecError(f"{where}: expected an object like {example}.")
+    kind = lookup(layer.get("type"))
+    if kind is None:
+        raise _unknown_type(where, str(layer.get("type", "")).strip().lower())
+    extra = sorted(set(layer) - set(kind.param_names) - {"type"})
+    if extra:
+        raise SpecError(f"{where} ({kind.name}): unknown parameter(s) {', '.join(extra)}.")
+    out: dict[str, Any] = {"type": kind.name}
+    for param in kind.params:
+        value = layer.get(param.name, param.default)
+        if _blank(value):
+            value = param.default
+        what = f"{where} ({kind.name}) {param.name}"
+        if param.kind == "int":
+            value = as_int(value, what)
+        elif param.kind == "rate":
+            value = as_float(value, what)
+        else:
+            value = str(value).strip().lower()
+        out[param.name] = value
+    return out
+
+
+def parse_layers(text: str) -> list[dict[str, Any]]:
+    """Parse the compact form 'conv2d:32:3,maxpool:2,flatten,dense:128:relu,dropout:0.2':
+    each layer is its name then its parameters in catalogue order (see `layers_help()`).
+    The 10-way softmax output layer is always implied."""
     if text.strip() == "":
         return []
-    for index, item in enumerate(items):
+    layers = []
+    for index, item in enumerate(part.strip() for part in text.split(",")):
         if not item:
             raise SpecError(f"Layer {index + 1}: empty entry in {text!r} (two commas in a row?).")
         name, *args = [part.strip() for part in item.split(":")]
-        kind = _TYPE_ALIASES.get(name.lower())
+        kind = lookup(name)
         if kind is None:
-            raise SpecError(
-                f"Layer {index + 1}: unknown layer type {name!r}; use one of {', '.join(LAYER_TYPES)}."
-            )
-        keys = {
-            "dense": ["units", "activation"],
-            "dropout": ["rate"],
-            "batchnorm": [],
-            "conv2d": ["filters", "kernel", "activation"],
-            "maxpool": ["pool"],
-            "flatten": [],
-        }[kind]
-        if len(args) > len(keys):
+            raise _unknown_type(f"Layer {index + 1}", name)
+        if len(args) > len(kind.params):
             raise SpecError(f"Layer {index + 1}: too many values in {item!r}.")
-        layer = {"type": kind, **dict(zip(keys, args))}
-        layers.append(normalize_layer(layer, index))
+        layers.append(normalize_layer({"type": kind.name, **dict(zip(kind.param_names, args))}, index))
     return layers
 
 
@@ -209,111 +274,72 @@ def format_layers(layers: list[dict[str, Any]]) -> str:
     """The compact form of a layer list (inverse of parse_layers)."""
     parts = []
     for layer in layers:
-        kind = layer["type"]
-        if kind == "dense":
-            parts.append(f"dense:{layer['units']}:{layer['activation']}")
-        elif kind == "dropout":
-            parts.append(f"dropout:{format_number(layer['rate'])}")
-        elif kind == "conv2d":
-            parts.append(f"conv2d:{layer['filters']}:{layer['kernel']}:{layer['activation']}")
-        elif kind == "maxpool":
-            parts.append(f"maxpool:{layer['pool']}")
-        else:
-            parts.append(kind)
+        kind = CATALOGUE[layer["type"]]
+        values = [format_number(layer[p.name]) if p.kind == "rate" else str(layer[p.name]) for p in kind.params]
+        parts.append(":".join([kind.name, *values]))
     return ",".join(parts)
 
 
-def format_number(value: float) -> str:
-    """Short form (%g) when that reads back as the same number, else the exact repr."""
-    short = f"{value:g}"
-    return short if float(short) == value else repr(float(value))
+def layers_help() -> str:
+    """The compact forms of every layer kind, e.g. 'dense:UNITS[:ACTIVATION], dropout[:RATE]'."""
+    def form(kind) -> str:
+        return kind.name + "".join(f"[:{p.name.upper()}]" for p in kind.params)
+    return ", ".join(form(kind) for kind in CATALOGUE.values())
 
-
-# --- validation ----------------------------------------------------------------------
 
 def layer_plan(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The layers actually built, with the implied Flatten and output layer, their output
     shapes and parameter counts. Raises SpecError for an impossible stack.
 
-    A model with no conv/pool layers starts with Flatten (MLPs see 784 pixels); a
-    convolutional one gets a Flatten before its first Dense if none is given.
+    A model with no image layers (conv/pool) starts with Flatten (MLPs see 784 pixels);
+    a convolutional one gets a Flatten before its first vector layer if none is given.
     """
     if len(layers) > MAX_LAYERS:
         raise SpecError(f"{len(layers)} layers is too many; keep it to {MAX_LAYERS} or fewer.")
     layers = [normalize_layer(layer, i) for i, layer in enumerate(layers)]
-    spatial = any(layer["type"] in ("conv2d", "maxpool") for layer in layers)
     plan: list[dict[str, Any]] = []
     shape: tuple[int, ...] = INPUT_SHAPE
 
-    def add(layer: dict[str, Any], out_shape: tuple[int, ...], params: int, implied=False):
-        plan.append({**layer, "output_shape": out_shape, "params": params, "implied": implied})
+    def add(layer: dict[str, Any], implied: bool = False) -> None:
+        nonlocal shape
+        kind = CATALOGUE[layer["type"]]
+        out, params = kind.output(shape, layer), kind.count(shape, layer)
+        plan.append({**layer, "output_shape": out, "params": params, "implied": implied})
+        shape = out
 
-    if not spatial:
-        shape = (math.prod(shape),)
-        add({"type": "flatten"}, shape, 0, implied=True)
-
+    if not any(CATALOGUE[layer["type"]].input == "image" for layer in layers):
+        add({"type": FLATTEN.name}, implied=True)
     for index, layer in enumerate(layers):
-        kind, where = layer["type"], f"Layer {index + 1} ({layer['type']})"
-        if kind in ("conv2d", "maxpool") and len(shape) != 3:
-            raise SpecError(
-                f"{where} comes after Flatten/Dense: convolution and pooling need the 2-D image, "
-                "so put them before any Flatten or Dense layer."
-            )
-        if kind == "dense":
-            units = layer["units"]
-            if not 1 <= units <= MAX_DENSE_UNITS:
-                raise SpecError(f"{where}: units must be between 1 and {MAX_DENSE_UNITS}, not {units}.")
-            _check_activation(layer["activation"], where)
-            if len(shape) == 3:
-                shape = (math.prod(shape),)
-                add({"type": "flatten"}, shape, 0, implied=True)
-            add(layer, (units,), shape[0] * units + units)
-            shape = (units,)
-        elif kind == "dropout":
-            rate = layer["rate"]
-            if not 0.0 <= rate < 1.0:
-                raise SpecError(f"{where}: rate must be in [0, 1) (the fraction dropped), not {rate:g}.")
-            add(layer, shape, 0)
-        elif kind == "batchnorm":
-            add(layer, shape, 4 * shape[-1])
-        elif kind == "conv2d":
-            filters, kernel = layer["filters"], layer["kernel"]
-            if not 1 <= filters <= MAX_FILTERS:
-                raise SpecError(f"{where}: filters must be between 1 and {MAX_FILTERS}, not {filters}.")
-            if not 1 <= kernel <= MAX_KERNEL:
-                raise SpecError(f"{where}: kernel must be between 1 and {MAX_KERNEL}, not {kernel}.")
-            _check_activation(layer["activation"], where)
-            h, w, c = shape
-            if kernel > h or kernel > w:
-                raise SpecError(f"{where}: a {kernel}×{kernel} kernel does not fit the {h}×{w} image left here.")
-            add(layer, (h - kernel + 1, w - kernel + 1, filters), kernel * kernel * c * filters + filters)
-            shape = plan[-1]["output_shape"]
-        elif kind == "maxpool":
-            pool = layer["pool"]
-            if not 2 <= pool <= MAX_POOL:
-                raise SpecError(f"{where}: pool size must be between 2 and {MAX_POOL}, not {pool}.")
-            h, w, c = shape
-            if h // pool < 1 or w // pool < 1:
-                raise SpecError(f"{where}: pooling a {h}×{w} image by {pool} leaves nothing.")
-            add(layer, (h // pool, w // pool, c), 0)
-            shape = plan[-1]["output_shape"]
-        elif kind == "flatten":
-            if len(shape) != 3:
-                raise SpecError(f"{where}: the data is already flat here; remove this Flatten.")
-            shape = (math.prod(shape),)
-            add(layer, shape, 0)
-
+        kind = CATALOGUE[layer["type"]]
+        where = f"Layer {index + 1} ({kind.name})"
+        if kind.input == "image" and len(shape) != 3:
+            raise SpecError(f"{where} comes after Flatten/Dense: convolution and pooling need the 2-D image, "
+                            "so put them before any Flatten or Dense layer.")
+        _check_ranges(kind, layer, where)
+        if kind.input == "vector" and len(shape) == 3:
+            add({"type": FLATTEN.name}, implied=True)
+        try:
+            add(layer)
+        except LayerError as exc:
+            raise SpecError(f"{where}: {exc}") from None
     if len(shape) == 3:
-        shape = (math.prod(shape),)
-        add({"type": "flatten"}, shape, 0, implied=True)
-    add({"type": "dense", "units": NUM_CLASSES, "activation": "softmax"},
-        (NUM_CLASSES,), shape[0] * NUM_CLASSES + NUM_CLASSES, implied=True)
+        add({"type": FLATTEN.name}, implied=True)
+    add(output_layer(NUM_CLASSES), implied=True)
     return plan
 
 
-def _check_activation(name: str, where: str) -> None:
-    if name not in ACTIVATIONS:
-        raise SpecError(f"{where}: unknown activation {name!r}; use one of {', '.join(ACTIVATIONS)}.")
+def _check_ranges(kind, layer: dict[str, Any], where: str) -> None:
+    for param in kind.params:
+        value = layer[param.name]
+        if param.kind == "activation":
+            if value not in ACTIVATIONS:
+                raise SpecError(f"{where}: unknown activation {value!r}; use one of {', '.join(ACTIVATIONS)}.")
+        elif param.kind == "rate":
+            if not param.low <= value < param.high:
+                raise SpecError(f"{where}: {param.shown} must be in [{param.low:g}, {param.high:g}) "
+                                f"(the {param.help}), not {value:g}.")
+        elif not param.low <= value <= param.high:
+            raise SpecError(f"{where}: {param.shown} must be between {param.low} and {param.high}, not {value}.")
 
 
 def count_params(spec_or_layers: ModelSpec | list[dict[str, Any]]) -> int:
@@ -332,68 +358,21 @@ def validate(spec: ModelSpec) -> ModelSpec:
             f"This model has {params:,} parameters; the limit here is {MAX_PARAMS:,}. "
             "Use fewer units/filters or add pooling before Flatten."
         )
-    optimizer = _OPTIMIZER_ALIASES.get(str(spec.optimizer).strip().lower())
-    if optimizer is None:
-        raise SpecError(f"Unknown optimizer {spec.optimizer!r}; use one of {', '.join(OPTIMIZERS)}.")
-    lr = _as_float(spec.learning_rate, "Learning rate")
-    if not LR_RANGE[0] <= lr <= LR_RANGE[1]:
-        raise SpecError(f"Learning rate must be between {LR_RANGE[0]:g} and {LR_RANGE[1]:g}, not {lr:g}.")
-    momentum = _as_float(spec.momentum, "Momentum")
-    if not 0.0 <= momentum < 1.0:
-        raise SpecError(f"Momentum must be in [0, 1), not {momentum:g}.")
-    if spec.lr_schedule not in LR_SCHEDULES:
-        raise SpecError(f"Unknown learning-rate schedule {spec.lr_schedule!r}; use one of {', '.join(LR_SCHEDULES)}.")
-    if spec.loss not in LOSSES:
-        raise SpecError(f"Unknown loss {spec.loss!r}; use one of {', '.join(LOSSES)}.")
-    epochs = _as_int(spec.epochs, "Epochs")
-    if not EPOCHS_RANGE[0] <= epochs <= EPOCHS_RANGE[1]:
-        raise SpecError(f"Epochs must be between {EPOCHS_RANGE[0]} and {EPOCHS_RANGE[1]}, not {epochs}.")
-    batch = _as_int(spec.batch_size, "Batch size")
-    if not BATCH_RANGE[0] <= batch <= BATCH_RANGE[1]:
-        raise SpecError(f"Batch size must be between {BATCH_RANGE[0]} and {BATCH_RANGE[1]}, not {batch}.")
-    split = _as_float(spec.validation_split, "Validation split")
-    if not VALIDATION_SPLIT_RANGE[0] <= split <= VALIDATION_SPLIT_RANGE[1]:
-        raise SpecError(
-            f"Validation split must be between {VALIDATION_SPLIT_RANGE[0]:g} and "
-            f"{VALIDATION_SPLIT_RANGE[1]:g}, not {split:g}."
-        )
-    train_size = spec.train_size
-    if train_size is not None:
-        train_size = _as_int(train_size, "Training-set size")
-        if not MIN_TRAIN_SIZE <= train_size <= MNIST_TRAIN_SIZE:
-            raise SpecError(
-                f"Training-set size must be between {MIN_TRAIN_SIZE} and {MNIST_TRAIN_SIZE:,}, not {train_size:,}."
-            )
-    seed = _as_int(spec.seed, "Seed")
-    if not 0 <= seed < 2**31:
-        raise SpecError(f"Seed must be between 0 and {2**31 - 1}, not {seed}.")
-    for name in ("validate_on_test", "augment"):
-        if not isinstance(getattr(spec, name), bool):
-            raise SpecError(f"{name} must be true or false, not {getattr(spec, name)!r}.")
-    return spec.replace(
-        layers=layers, optimizer=optimizer, learning_rate=lr, momentum=momentum, epochs=epochs,
-        batch_size=batch, validation_split=split, train_size=train_size, seed=seed,
-    )
+    return spec.replace(layers=layers, **{f.name: f.check(getattr(spec, f.name)) for f in FIELDS})
 
 
-# --- the app's layer table -------------------------------------------------------------
-
-TABLE_COLUMNS = ("layer", "size", "kernel", "activation", "rate")
-
+# --- the app's layer table ------------------------------------------------------------------
 
 def layers_to_rows(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Layers → rows of the app's layer table. 'size' is units (dense), filters (conv2d)
-    or pool size (maxpool); cells a layer does not use are None."""
+    """Layers → rows of the app's layer table (columns TABLE_COLUMNS); cells a layer
+    does not use are None."""
     rows = []
     for layer in layers:
-        kind = layer["type"]
-        rows.append({
-            "layer": kind,
-            "size": layer.get("units", layer.get("filters", layer.get("pool"))),
-            "kernel": layer.get("kernel"),
-            "activation": layer.get("activation"),
-            "rate": layer.get("rate"),
-        })
+        row: dict[str, Any] = dict.fromkeys(TABLE_COLUMNS)
+        row["layer"] = layer["type"]
+        for param in CATALOGUE[layer["type"]].params:
+            row[param.column] = layer[param.name]
+        rows.append(row)
     return rows
 
 
@@ -402,25 +381,14 @@ def layers_from_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     cells take the layer's defaults). Raises SpecError naming the row."""
     layers = []
     for index, row in enumerate(rows):
-        kind = row.get("layer")
-        if kind is None or (isinstance(kind, float) and math.isnan(kind)) or str(kind).strip() == "":
+        if _blank(row.get("layer")):
             if all(_blank(row.get(col)) for col in TABLE_COLUMNS):
                 continue
             raise SpecError(f"Row {index + 1}: choose a layer type.")
-        kind = _TYPE_ALIASES.get(str(kind).strip().lower(), str(kind))
-        layer: dict[str, Any] = {"type": kind}
-        size = row.get("size")
-        if not _blank(size):
-            key = {"dense": "units", "conv2d": "filters", "maxpool": "pool"}.get(kind)
-            if key:
-                layer[key] = size
-        for key, kinds in (("kernel", ("conv2d",)), ("activation", ("dense", "conv2d")), ("rate", ("dropout",))):
-            if kind in kinds and not _blank(row.get(key)):
-                layer[key] = row[key]
+        kind = lookup(row["layer"])
+        layer: dict[str, Any] = {"type": kind.name if kind else str(row["layer"])}
+        for param in kind.params if kind else ():
+            if not _blank(row.get(param.column)):
+                layer[param.name] = row[param.column]
         layers.append(normalize_layer(layer, len(layers)))
     return layers
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        isinstance(value, str) and value.strip() == "")

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from digitstudio.storage.files import atomic_write, save_model_atomic, write_json_atomic
-from digitstudio.training.fit import TrainResult, command_line
+from digitstudio.modeling.cli import command_line
+from digitstudio.training.fit import TrainResult
 
 ENV_VAR = "DIGIT_STUDIO_RUNS"
 DEFAULT_ROOT = "runs"

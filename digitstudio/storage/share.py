@@ -18,14 +18,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from digitstudio.modeling.presets import PRESETS
+from digitstudio.modeling.presets import PRESETS, matching_preset
 from digitstudio.modeling.spec import ModelSpec, SpecError, format_layers, validate
 
 PRESET_PARAM = "preset"
 SPEC_PARAM = "spec"
 MAX_SPEC_CHARS = 4000  # a 30-layer spec is well under 2,000
 MAX_PRESET_CHARS = 40
-MAX_FORM_MOMENTUM = 0.99  # the sidebar's momentum control stops here
 
 _DEFAULTS = ModelSpec(layers=[]).to_dict()
 
@@ -57,20 +56,11 @@ def spec_from_query(params: Mapping[str, Any]) -> ModelSpec | None:
     else:
         return None
     try:
-        spec = validate(spec)
+        return validate(spec)
     except SpecError:
         raise
     except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:  # JSON types validate() missed
         raise SpecError(f"The link's setup is not valid ({type(exc).__name__}).") from None
-    if spec.momentum > MAX_FORM_MOMENTUM:
-        raise SpecError(f"Momentum must be at most {MAX_FORM_MOMENTUM:g} here, not {spec.momentum:g}.")
-    return spec
-
-
-def matching_preset(spec: ModelSpec) -> str | None:
-    """The name of the preset this spec is exactly, if any."""
-    wanted = validate(spec).to_dict()
-    return next((name for name, preset in PRESETS.items() if validate(preset.spec).to_dict() == wanted), None)
 
 
 def _last(value: Any) -> str | None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from digitstudio.data.augment import augmented_dataset
 from digitstudio.data.mnist import MnistData, to_model_input
-from digitstudio.modeling.spec import ModelSpec, count_params, format_number, validate
+from digitstudio.modeling.spec import ModelSpec, count_params, validate
 from digitstudio.storage.files import save_model_atomic, write_json_atomic
 
 ProgressFn = Callable[[dict[str, Any]], None]
@@ -266,27 +266,3 @@ def save_result(result: TrainResult, model_path: str | os.PathLike, extra: dict 
         info["model_file"] = model_path.name
     write_json_atomic(info, json_path)
     return json_path
-
-
-def command_line(spec: ModelSpec, out: str | None = None, data: str | None = None) -> str:
-    """The train.py command that reproduces a spec."""
-    parts = ["python", "train.py",
-             "--layers", f"'{spec.layers_compact()}'", "--optimizer", spec.optimizer,
-             "--lr", format_number(spec.learning_rate), "--epochs", str(spec.epochs),
-             "--batch-size", str(spec.batch_size), "--validation-split", format_number(spec.validation_split),
-             "--loss", spec.loss, "--seed", str(spec.seed)]
-    if spec.lr_schedule != "constant":
-        parts += ["--lr-schedule", spec.lr_schedule]
-    if spec.optimizer == "sgd" and spec.momentum:
-        parts += ["--momentum", format_number(spec.momentum)]
-    if spec.validate_on_test:
-        parts.append("--validate-on-test")
-    if spec.train_size:
-        parts += ["--train-size", str(spec.train_size)]
-    if spec.augment:
-        parts.append("--augment")
-    if data:
-        parts += ["--data", data]
-    if out:
-        parts += ["--out", out]
-    return " ".join(parts)
