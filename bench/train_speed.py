@@ -93,9 +93,9 @@ def time_app(spec: ModelSpec, data: MnistData) -> list[float]:
         while (snapshot := manager.snapshot(job))["state"] in ("queued", "running"):
             time.sleep(0.5)
         manager.shutdown()
-    if snapshot["state"] != "completed":
-        raise SystemExit(f"the app's job ended {snapshot['state']}: {snapshot['message']}")
-    return snapshot["history"]["seconds"]
+    if snapshot.state != "completed":
+        raise SystemExit(f"the app's job ended {snapshot.state}: {snapshot.message}")
+    return snapshot.history["seconds"]
 
 
 # Every path timed, in order; ratios are against "fit".

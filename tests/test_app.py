@@ -99,12 +99,13 @@ def _set_quick_training(at: AppTest, preset: str = "seed-mlp", images: int = 600
     at.sidebar.selectbox(key="preset").select(preset).run()
     at.sidebar.number_input(key="f_train_size").set_value(images)
     at.sidebar.number_input(key="f_epochs").set_value(epochs)
-    at.sidebar.number_input(key="f_split").set_value(0.1)
+    at.sidebar.number_input(key="f_validation_split").set_value(0.1)
     return at
 
 
 def _train_and_wait(at: AppTest, timeout: float = 120) -> dict:
-    from views.train_panel import JOB_KEY, training_manager
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
 
     next(b for b in at.sidebar.button if b.label == "Train").click().run()
     assert not at.exception
@@ -117,21 +118,22 @@ def _train_and_wait(at: AppTest, timeout: float = 120) -> dict:
 def test_train_from_sidebar_then_draw_with_new_model(mnist):
     at = _set_quick_training(new_app().run())
     snapshot = _train_and_wait(at)
-    assert snapshot["state"] == "completed", snapshot
+    assert snapshot.state == "completed", snapshot
     assert not at.exception
     assert metric_value(at, "Test accuracy").endswith("%")
     # the curves were drawn and the drawing page now uses the new run
     assert len(at.get("arrow_vega_lite_chart")) >= 2 or at.session_state["active_model"].run_id
     active = at.session_state["active_model"]
-    assert active.run_id == snapshot["run_id"]
+    assert active.run_id == snapshot.run_id
     at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[0])
     at.run()
-    assert snapshot["run_id"] in at.caption[0].value  # the page says which model reads drawings
+    assert snapshot.run_id in at.caption[0].value  # the page says which model reads drawings
     assert metric_value(at, "Prediction") in list("0123456789")
 
 
 def test_stop_ends_training_early_and_keeps_the_model():
-    from views.train_panel import JOB_KEY, training_manager
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
 
     at = _set_quick_training(new_app().run(), preset="seed-dropout", images=20_000, epochs=20)
     next(b for b in at.sidebar.button if b.label == "Train").click().run()
@@ -139,21 +141,21 @@ def test_stop_ends_training_early_and_keeps_the_model():
     manager = training_manager()
     deadline = time.time() + 60
     # Stop acts "at the next batch": wait until batches are running (before that it cancels).
-    while not manager.snapshot(job)["progress"].get("batch") and time.time() < deadline:
+    while not manager.snapshot(job).progress.batch and time.time() < deadline:
         time.sleep(0.1)
     at.run()
     stop = [b for b in at.button if b.label == "Stop"]
     assert stop, "no Stop button while training"
     stop[0].click().run()
     snapshot = manager.wait(job, timeout=60)
-    assert snapshot["state"] == "stopped", snapshot.get("message")
-    assert len(snapshot["history"].get("loss", [])) < 20
+    assert snapshot.state == "stopped", snapshot.message
+    assert len(snapshot.history.get("loss", [])) < 20
     at.run()
-    assert at.session_state["active_model"].run_id == snapshot["run_id"]
+    assert at.session_state["active_model"].run_id == snapshot.run_id
 
 
 def test_invalid_layer_table_shows_error_and_trains_nothing():
-    from views.train_panel import JOB_KEY
+    from ui.sidebar import JOB_KEY
 
     at = new_app().run()
     at.session_state["layer_rows"] = [
@@ -171,20 +173,20 @@ def test_invalid_layer_table_shows_error_and_trains_nothing():
 def test_runs_are_listed_and_survive_a_reload():
     at = _set_quick_training(new_app().run())
     snapshot = _train_and_wait(at)
-    at.radio(key="view").set_value("Runs").run()
+    at.switch_page("views/runs.py").run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert snapshot["run_id"] in list(table["run"])
+    assert snapshot.run_id in list(table["run"])
     # a new session (reload) still lists it, from disk
     import streamlit as st
 
     st.cache_resource.clear()
     again = new_app().run()
-    again.radio(key="view").set_value("Runs").run()
-    assert snapshot["run_id"] in list(again.dataframe[0].value["run"])
+    again.switch_page("views/runs.py").run()
+    assert snapshot.run_id in list(again.dataframe[0].value["run"])
 
 
 def test_inside_view_renders_for_shipped_model():
     at = new_app().run()
-    at.radio(key="view").set_value("Inside the model").run()
+    at.switch_page("views/inside.py").run()
     assert not at.exception

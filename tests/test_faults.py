@@ -74,7 +74,8 @@ def canvas_from_digit(digit28: np.ndarray, transparent: bool = False) -> np.ndar
 
 
 def train_and_wait(at: AppTest) -> dict:
-    from views.train_panel import JOB_KEY, training_manager
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
 
     next(b for b in at.sidebar.button if b.label == "Train").click().run()
     assert not at.exception
@@ -114,15 +115,15 @@ def test_a_broken_shipped_model_is_explained_and_the_app_still_serves(tmp_path, 
     next(b for b in at.sidebar.button if b.label == "Check").click().run()
     assert "parameters" in texts(at.sidebar.success)
     # and the other views say it too, without crashing
-    for view in ("Inside the model", "Runs"):
-        at.radio(key="view").set_value(view).run()
+    for page in ("views/inside.py", "views/runs.py"):
+        at.switch_page(page).run()
         assert not at.exception and reason in texts(at.warning)
 
 
 @pytest.mark.parametrize("damage", ["deleted", "corrupted"])
 def test_a_session_model_that_vanished_falls_back_to_the_shipped_one_with_a_warning(runs_root, mnist, damage):
     from digitstudio.storage.runs import RunStore
-    from views.resources import ModelRef
+    from ui.resources import ModelRef
 
     store = RunStore(runs_root)
     run = store.save_model_file(SHIPPED.read_bytes(), label="mine")
@@ -150,7 +151,7 @@ def test_a_deleted_runs_folder_is_recreated(runs_root):
 
     RunStore(runs_root).save_model_file(SHIPPED.read_bytes(), label="old")
     at = new_app()
-    at.radio(key="view").set_value("Runs").run()
+    at.switch_page("views/runs.py").run()
     assert len(at.dataframe[0].value) == 1
     shutil.rmtree(runs_root)
     at.run()
@@ -163,7 +164,7 @@ def test_a_deleted_runs_folder_is_recreated(runs_root):
 # --- no dataset ------------------------------------------------------------------------
 
 def test_missing_mnist_is_explained_training_is_off_and_drawing_works(tmp_path, monkeypatch, mnist):
-    from views.train_panel import JOB_KEY
+    from ui.sidebar import JOB_KEY
 
     monkeypatch.setenv("MNIST_NPZ", str(tmp_path / "nowhere" / "mnist.npz"))
     at = new_app()
@@ -181,20 +182,14 @@ def test_missing_mnist_is_explained_training_is_off_and_drawing_works(tmp_path, 
 def test_offline_without_mnist_the_training_fails_with_how_to_fix_it(monkeypatch):
     import keras
 
-    from views import train_panel
-
     def offline():
         raise OSError("Temporary failure in name resolution")
 
     monkeypatch.delenv("MNIST_NPZ")
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    train_panel._load_mnist_once.cache_clear()  # the process may have MNIST from another test
-    try:
-        at = new_app(spec=spec_to_query(QUICK)["spec"])
-        snapshot = train_and_wait(at)
-    finally:
-        train_panel._load_mnist_once.cache_clear()
-    assert snapshot["state"] == "failed"
+    at = new_app(spec=spec_to_query(QUICK)["spec"])  # the fixture cleared the cached MNIST
+    snapshot = train_and_wait(at)
+    assert snapshot.state == "failed"
     error = texts(at.error)
     assert "MNIST_NPZ" in error and "train.py --data" in error and "previous model" in error
     assert is_shipped(at)
@@ -206,13 +201,13 @@ def test_nan_loss_is_explained_and_the_previous_model_stays(runs_root):
     from digitstudio.storage.runs import RunStore
 
     at = new_app(spec=spec_to_query(EXPLODING)["spec"])
-    assert at.session_state["f_optimizer"] == "sgd" and at.session_state["f_lr"] == 10.0
+    assert at.session_state["f_optimizer"] == "sgd" and at.session_state["f_learning_rate"] == 10.0
     snapshot = train_and_wait(at)
-    assert snapshot["state"] == "diverged", snapshot
+    assert snapshot.state == "diverged", snapshot
     error = texts(at.error)
     assert "NaN" in error and "smaller learning rate" in error and "previous model is still" in error
     assert is_shipped(at) and "Shipped CNN" in at.caption[0].value
-    assert RunStore(runs_root).get(snapshot["run_id"])["status"] == "diverged"
+    assert RunStore(runs_root).get(snapshot.run_id)["status"] == "diverged"
 
 
 def test_an_exception_inside_training_is_explained_and_the_previous_model_stays(runs_root, monkeypatch):
@@ -225,11 +220,11 @@ def test_an_exception_inside_training_is_explained_and_the_previous_model_stays(
     monkeypatch.setattr(models, "build_model", broken)
     at = new_app(spec=spec_to_query(QUICK)["spec"])
     snapshot = train_and_wait(at)
-    assert snapshot["state"] == "failed"
+    assert snapshot.state == "failed"
     error = texts(at.error)
     assert "Training failed: RuntimeError: the graph caught fire" in error and "previous model is still" in error
     assert is_shipped(at)
-    assert RunStore(runs_root).get(snapshot["run_id"])["status"] == "failed"
+    assert RunStore(runs_root).get(snapshot.run_id)["status"] == "failed"
 
 
 # --- shareable links --------------------------------------------------------------------
@@ -251,7 +246,7 @@ def test_a_spec_link_fills_the_controls_once_per_session():
     assert not at.exception and not at.sidebar.error
     assert "Filled in from the link" in texts(at.sidebar.caption)
     s = at.session_state
-    assert (s["f_optimizer"], s["f_lr"], s["f_momentum"], s["f_epochs"], s["f_batch"], s["f_train_size"], s["f_seed"]) \
+    assert (s["f_optimizer"], s["f_learning_rate"], s["f_momentum"], s["f_epochs"], s["f_batch_size"], s["f_train_size"], s["f_seed"]) \
         == ("sgd", 0.05, 0.5, 3, 64, 5000, 7)
     assert [row["layer"] for row in s["layer_rows"]] == ["conv2d", "maxpool", "dense"]
     # the user changes something; later reruns keep it (the link is not applied again)
@@ -304,7 +299,7 @@ def test_classroom_mode_reads_links_safely_and_read_only(monkeypatch, query):
     assert not [b for b in at.sidebar.button if b.label == "Train"]
     if "preset" in query:
         assert "teacher's setup" in texts(at.sidebar.markdown)
-        assert "conv2d:32:3:relu" in at.sidebar.code[0].value
+        assert "--preset cnn" in at.sidebar.code[0].value
     else:
         assert "link's setup was not used" in texts(at.sidebar.error)
 
@@ -314,12 +309,12 @@ def test_classroom_mode_lets_students_use_runs_but_not_delete_or_upload(monkeypa
 
     run_id = RunStore(runs_root).save_model_file(SHIPPED.read_bytes(), label="teacher")["id"]
     at = new_app()
-    at.radio(key="view").set_value("Runs").run()
+    at.switch_page("views/runs.py").run()
     labels = [b.label for b in at.button]
     assert "Delete" in labels and "Use for drawing" in labels and at.get("file_uploader")  # checks below are real
     monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
     at = new_app()
-    at.radio(key="view").set_value("Runs").run()
+    at.switch_page("views/runs.py").run()
     assert not at.exception
     labels = [b.label for b in at.button]
     assert "Use for drawing" in labels and "Delete" not in labels

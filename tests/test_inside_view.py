@@ -78,11 +78,11 @@ def canvas_from_digit(digit28: np.ndarray) -> np.ndarray:
 
 
 def open_inside(model_file: Path, drawing: np.ndarray | None = None) -> AppTest:
-    from views.resources import ModelRef
+    from ui.resources import ModelRef
 
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["active_model"] = ModelRef(path=str(model_file), label=f"test {model_file.stem}")
-    at.session_state["view"] = "Inside the model"
+    at.switch_page("views/inside.py")
     if drawing is not None:
         at.session_state["drawing_rgba"] = drawing
     at.run()

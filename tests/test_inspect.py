@@ -77,7 +77,7 @@ def test_per_class_accuracy_matches_keras(name, models, keras_predictions, small
 def test_misclassified_are_exactly_the_mistakes_most_confident_first(name, models, keras_predictions,
                                                                      small_mnist):
     y = small_mnist.y_test
-    ev = ins.evaluate(models[name], small_mnist.x_test, y, batch_size=128)  # several batches
+    ev = ins.evaluate(models[name], small_mnist.x_test, y)
     predicted, confidence = keras_predictions[name]
 
     assert sorted(ev.misclassified.tolist()) == np.flatnonzero(predicted != y).tolist()
@@ -119,7 +119,7 @@ def test_dense_weights_are_one_28x28_picture_per_neuron(models):
     dense = next(layer for layer in model.layers if type(layer).__name__ == "Dense")
     kernel = dense.get_weights()[0]  # (784, 32): row = pixel, column = neuron
 
-    assert kind == "dense" and pictures.shape == (32, 28, 28)
+    assert kind == "units" and pictures.shape == (32, 28, 28)
     # pixel (row 5, column 20) of neuron 7 is the kernel entry for pixel index 5 * 28 + 20
     assert pictures[7, 5, 20] == kernel[5 * 28 + 20, 7]
     assert np.array_equal(pictures[3], kernel[:, 3].reshape(28, 28))
@@ -130,13 +130,13 @@ def test_conv_weights_are_the_first_filters(models):
     kind, filters = ins.first_layer_weights(model)
     conv = model.layers[0]
     assert type(conv).__name__ == "Conv2D"
-    assert kind == "conv" and filters.shape == (8, 3, 3)
+    assert kind == "filters" and filters.shape == (8, 3, 3)
     assert np.array_equal(filters[5], conv.get_weights()[0][:, :, 0, 5])
 
 
 def test_softmax_only_model_shows_one_template_per_digit(models):
     kind, pictures = ins.first_layer_weights(models["softmax"])
-    assert kind == "dense" and pictures.shape == (10, 28, 28)
+    assert kind == "units" and pictures.shape == (10, 28, 28)
     assert ins.first_weighted_layer(models["softmax"]) is ins._layers(models["softmax"])[-1]
 
 
@@ -181,10 +181,13 @@ def test_dropout_is_off_when_explaining(name, models, small_mnist):
 
 
 def test_feature_maps_are_the_conv_outputs(models, small_mnist):
-    maps = ins.feature_maps(models["cnn"], a_test_digit(small_mnist, 8))
+    def feature_maps(model):
+        return [a for a in ins.layer_activations(model, a_test_digit(small_mnist, 8)) if a.kind == "conv2d"]
+
+    maps = feature_maps(models["cnn"])
     assert [m.activation.shape for m in maps] == [(26, 26, 8), (11, 11, 8)]
     assert all(m.activation.max() > 0 for m in maps), "a drawn 8 should light up some filter"
-    assert ins.feature_maps(models["mlp"], a_test_digit(small_mnist, 8)) == []
+    assert feature_maps(models["mlp"]) == []
 
 
 def test_image_layouts_and_bad_shapes(models, small_mnist):

@@ -12,7 +12,6 @@ import re
 import shlex
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ from digitstudio.modeling.presets import PRESETS
 from digitstudio.modeling.spec import ModelSpec, count_params, parse_layers, validate
 from digitstudio.storage.model_files import load_model
 from digitstudio.modeling.cli import command_line
-from digitstudio.training.fit import save_result, train
+from digitstudio.training.fit import TrainingControl, save_result, train
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--layers", "dense:32:relu", "--train-size", "1000", "--epochs", "2", "--validation-split", "0.1"]
@@ -203,15 +202,15 @@ def test_bad_input_subprocess_has_no_traceback(existing):
 def test_stop_from_progress_callback_stops_within_the_epoch(small_mnist, tmp_path):
     spec = ModelSpec(layers=parse_layers("dense:16"), epochs=3, batch_size=8, validation_split=0.0)
     batches = len(small_mnist.x_train) // spec.batch_size  # 250
-    stop = threading.Event()
+    control = TrainingControl()
     events = []
 
     def on_progress(event):
         events.append(event)
         if event["kind"] == "batch":
-            stop.set()
+            control.stop()
 
-    result = train(spec, small_mnist, on_progress=on_progress, stop_event=stop)
+    result = train(spec, small_mnist, on_progress=on_progress, control=control)
     assert result.status == "stopped", result.message
     assert "stopped" in result.message
     assert int(result.model.optimizer.iterations.numpy()) < batches / 2

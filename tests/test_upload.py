@@ -149,7 +149,7 @@ def app(tmp_path, mnist_path, monkeypatch):
     monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.radio(key="view").set_value("Runs").run()
+    at.switch_page("views/runs.py").run()
     yield at
     st.cache_resource.clear()
 

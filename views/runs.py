@@ -1,4 +1,5 @@
-"""Every run kept on disk: a table, overlaid curves, and per-run actions."""
+"""Runs: every run kept on disk, a table, overlaid curves, per-run actions and the
+model uploader. Opens at /runs."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from digitstudio.modeling.cli import command_line
 from digitstudio.modeling.spec import ModelSpec
 from digitstudio.storage.model_files import (
     MAX_UPLOAD_BYTES,
     ModelFileError,
     load_uploaded_model,
 )
-from digitstudio.training.fit import command_line
-
-from .resources import ModelRef, active_ref, run_ref, set_active, shipped_ref
-from .train_panel import curves_row, run_store
+from ui.charts import curves_row, runs_frame
+from ui.resources import ModelRef, active_ref, classroom_mode, run_ref, run_store, set_active, shipped_ref
 
 
 def _table(runs: list[dict]) -> pd.DataFrame:
@@ -30,18 +30,6 @@ def _table(runs: list[dict]) -> pd.DataFrame:
         "layers": ModelSpec.from_dict(run["spec"]).layers_compact() if run.get("spec") else "",
         "created": run.get("created", ""),
     } for run in runs])
-
-
-def _overlay(runs: list[dict]) -> pd.DataFrame:
-    rows = []
-    for run in runs:
-        history = run.get("history") or {}
-        for metric in ("accuracy", "loss"):
-            for series, key in (("train", metric), ("validation", f"val_{metric}")):
-                for epoch, value in enumerate(history.get(key, []), start=1):
-                    rows.append({"epoch": epoch, "metric": metric, "run": f"{run['id']} · {series}",
-                                 "value": value})
-    return pd.DataFrame(rows, columns=["epoch", "metric", "run", "value"])
 
 
 UPLOAD_KEY = "model_upload"  # session_state: the file uploader's value
@@ -70,7 +58,7 @@ def runs_view(locked: bool = False) -> None:
     )
     chosen = [runs[i] for i in event.selection.rows] if event and event.selection.rows else runs[:1]
     st.caption("Select rows to compare their curves and act on them.")
-    curves_row(_overlay(chosen), color_field="run")
+    curves_row(runs_frame(chosen), color_field="run")
     for run in chosen:
         _run_actions(run, locked)
 
@@ -139,3 +127,6 @@ def _take_upload() -> None:
                         label=f"{run['id']} (uploaded)"))
     st.session_state[UPLOAD_RESULT_KEY] = (
         "success", f"{shown} passed the checks and now reads your drawings (kept as run {run['id']}).")
+
+
+runs_view(locked=classroom_mode())

@@ -7,11 +7,14 @@ output), including models loaded from .keras files. Every forward pass runs the
 layers with ``training=False``: Dropout is off and BatchNormalization uses its
 learned statistics, exactly as when the app predicts.
 
-    evaluate(model, x_test_uint8, y_test)      -> Evaluation
-    first_layer_weights(model)                 -> ("dense", (units, 28, 28)) | ("conv", (filters, k, k)) | None
+    evaluate(predictor, x_test_uint8, y_test)  -> Evaluation
+    first_layer_weights(model)                 -> ("units", (units, 28, 28)) | ("filters", (filters, k, k)) | None
     layer_activations(model, image28)          -> [LayerActivation(name, kind, activation), ...]
-    feature_maps(model, image28)               -> [LayerActivation for each Conv2D layer]
     saliency(model, image28, class_index=None) -> float32 (28, 28), signed
+
+Probabilities always come from `Predictor` (digitstudio/drawing/predict.py), the one
+forward path of the app: a model ending in logits gets the same softmax in every view.
+A Keras model passed where a predictor is expected is wrapped in one.
 """
 
 from __future__ import annotations
@@ -24,14 +27,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from digitstudio.data.mnist import to_model_input
-
-EVAL_BATCH = 1000  # images per forward pass when evaluating (≈90 MB of activations for the CNN)
-
-# Keras class name → the layer kinds used by spec.py (the last layer is reported as "output").
-_KINDS = {
-    "Dense": "dense", "Dropout": "dropout", "BatchNormalization": "batchnorm",
-    "Conv2D": "conv2d", "MaxPooling2D": "maxpool", "Flatten": "flatten",
-}
+from digitstudio.drawing.predict import Predictor
+from digitstudio.modeling.layers import kind_of_keras_layer
 
 
 # --- input handling --------------------------------------------------------------------
@@ -57,12 +54,18 @@ def _model_batch(model: Any, x: np.ndarray) -> np.ndarray:
 
 
 def layer_kind(layer: Any, is_last: bool = False) -> str:
-    """'dense', 'dropout', 'batchnorm', 'conv2d', 'maxpool', 'flatten' (as in spec.py),
-    'output' for the model's last layer, else the Keras class name in lower case."""
+    """The catalogue's name for a Keras layer (see modeling/layers.py), 'output' for the
+    model's last layer, else the Keras class name in lower case."""
     if is_last:
         return "output"
-    name = type(layer).__name__
-    return _KINDS.get(name, name.lower())
+    kind = kind_of_keras_layer(layer)
+    return kind.name if kind else type(layer).__name__.lower()
+
+
+def layer_role(layer: Any) -> str:
+    """The catalogue's role for a Keras layer ("weights", "identity", …), else "other"."""
+    kind = kind_of_keras_layer(layer)
+    return kind.role if kind else "other"
 
 
 def _layers(model: Any) -> list[Any]:
@@ -103,17 +106,20 @@ class Evaluation:
         return [p for p in pairs if p[2] > 0]
 
 
-def predict_probabilities(model: Any, images: np.ndarray, batch_size: int = EVAL_BATCH) -> np.ndarray:
-    """Softmax outputs (n, 10) float32 for uint8 (n, 28, 28) or float [0, 1] images,
-    by direct model calls (training=False) in batches; no per-image predict()."""
+def as_predictor(model_or_predictor: Any) -> Predictor:
+    """A Predictor as it is, or a Keras model wrapped in one (no warm-up)."""
+    if hasattr(model_or_predictor, "probabilities"):
+        return model_or_predictor
+    return Predictor(model_or_predictor, warm_up=False)
+
+
+def predict_probabilities(predictor: Any, images: np.ndarray) -> np.ndarray:
+    """Probabilities (n, 10) float32 for uint8 (n, 28, 28) or float [0, 1] images, through
+    the Predictor (batched direct calls, training=False; softmax for logits)."""
     x = to_model_input(images)
     if len(x) == 0:
         return np.zeros((0, 10), np.float32)
-    out = []
-    for start in range(0, len(x), batch_size):
-        batch = _model_batch(model, x[start:start + batch_size])
-        out.append(np.asarray(model(batch, training=False), dtype=np.float32))
-    return np.concatenate(out)
+    return as_predictor(predictor).probabilities(x).reshape(-1, 10)
 
 
 def evaluation_from_probabilities(probabilities: np.ndarray, y_true: np.ndarray,
@@ -139,20 +145,21 @@ def evaluation_from_probabilities(probabilities: np.ndarray, y_true: np.ndarray,
     )
 
 
-def evaluate(model: Any, x_test: np.ndarray, y_test: np.ndarray, batch_size: int = EVAL_BATCH) -> Evaluation:
+def evaluate(predictor: Any, x_test: np.ndarray, y_test: np.ndarray) -> Evaluation:
     """Accuracy, per-class accuracy, confusion matrix and mistakes on a test set
-    (uint8 (n, 28, 28) images, integer labels 0–9)."""
+    (uint8 (n, 28, 28) images, integer labels 0–9), by a Predictor or a Keras model."""
     started = time.perf_counter()
-    probs = predict_probabilities(model, x_test, batch_size)
+    probs = predict_probabilities(predictor, x_test)
     return evaluation_from_probabilities(probs, y_test, seconds=time.perf_counter() - started)
 
 
 # --- what it learned -------------------------------------------------------------------
 
 def first_weighted_layer(model: Any) -> Any | None:
-    """The first Dense or Conv2D layer (BatchNormalization/Flatten/Dropout before it are skipped)."""
+    """The first layer with weights on the pixels, a Dense or Conv2D (normalisation,
+    Flatten or Dropout before it are skipped)."""
     for layer in _layers(model):
-        if layer_kind(layer) in ("dense", "conv2d"):
+        if layer_role(layer) == "weights":
             return layer
     return None
 
@@ -160,22 +167,19 @@ def first_weighted_layer(model: Any) -> Any | None:
 def first_layer_weights(model: Any) -> tuple[str, np.ndarray] | None:
     """What the first layer looks for in the pixels.
 
-    ("dense", (units, 28, 28)): each first-layer neuron's weight per pixel;
-    ("conv", (filters, k, k)): each first conv filter (summed over input channels,
-    which is the single grey channel here); None when neither applies.
+    ("units", (units, 28, 28)): each first-layer neuron's weight per pixel (a Dense layer);
+    ("filters", (filters, k, k)): each first convolution filter (summed over input
+    channels, which is the single grey channel here); None when neither applies.
     """
     layer = first_weighted_layer(model)
     if layer is None:
         return None
     kernel = np.asarray(layer.get_weights()[0], dtype=np.float32)
-    if layer_kind(layer) == "dense":
-        if kernel.ndim != 2 or kernel.shape[0] != 784:
-            return None
-        return "dense", np.ascontiguousarray(kernel.T.reshape(-1, 28, 28))
-    if kernel.ndim != 4:
-        return None
-    # (k, k, in_channels, filters) → (filters, k, k)
-    return "conv", np.ascontiguousarray(kernel.sum(axis=2).transpose(2, 0, 1))
+    if kernel.ndim == 2 and kernel.shape[0] == 784:  # (pixels, units)
+        return "units", np.ascontiguousarray(kernel.T.reshape(-1, 28, 28))
+    if kernel.ndim == 4:  # (k, k, in_channels, filters) → (filters, k, k)
+        return "filters", np.ascontiguousarray(kernel.sum(axis=2).transpose(2, 0, 1))
+    return None
 
 
 # --- activations -----------------------------------------------------------------------
@@ -201,11 +205,6 @@ def layer_activations(model: Any, image28: np.ndarray) -> list[LayerActivation]:
     return out
 
 
-def feature_maps(model: Any, image28: np.ndarray) -> list[LayerActivation]:
-    """The output of each Conv2D layer for one image: activation (h, w, filters)."""
-    return [a for a in layer_activations(model, image28) if a.kind == "conv2d"]
-
-
 # --- saliency --------------------------------------------------------------------------
 
 def _logits(model: Any, x: Any) -> Any:
@@ -219,7 +218,7 @@ def _logits(model: Any, x: Any) -> Any:
         h = layer(h, training=False)
     last = layers[-1]
     activation = getattr(getattr(last, "activation", None), "__name__", "")
-    if layer_kind(last) == "dense" and activation == "softmax" and len(last.get_weights()) in (1, 2):
+    if layer_role(last) == "weights" and activation == "softmax" and len(last.get_weights()) in (1, 2):
         z = tf.matmul(h, last.kernel)
         if getattr(last, "use_bias", False) and last.bias is not None:
             z = z + last.bias
@@ -228,9 +227,9 @@ def _logits(model: Any, x: Any) -> Any:
     return tf.math.log(tf.clip_by_value(tf.cast(p, tf.float32), 1e-30, 1.0))
 
 
-def predicted_class(model: Any, image28: np.ndarray) -> tuple[int, np.ndarray]:
-    """(predicted digit, probabilities (10,)) for one image."""
-    probs = predict_probabilities(model, as_image28(image28)[None])[0]
+def predicted_class(predictor: Any, image28: np.ndarray) -> tuple[int, np.ndarray]:
+    """(predicted digit, probabilities (10,)) for one image, by a Predictor or a Keras model."""
+    probs = predict_probabilities(predictor, as_image28(image28)[None])[0]
     return int(probs.argmax()), probs
 
 

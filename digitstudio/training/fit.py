@@ -121,7 +121,51 @@ def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return y
 
 
-def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | None,
+class TrainingControl:
+    """Requests to a running training from other threads: stop, pause/resume, step.
+
+    The training checks it before every batch (`before_batch`, on the training thread),
+    so a pause holds between two batches and uses no CPU while it waits; `step(n)` lets
+    exactly n more batches run and then holds again."""
+
+    def __init__(self) -> None:
+        self.stop_requested = threading.Event()
+        self._changed = threading.Condition()
+        self._paused = False
+        self._steps = 0
+
+    def stop(self) -> None:
+        with self._changed:
+            self.stop_requested.set()
+            self._changed.notify_all()
+
+    def pause(self) -> None:
+        with self._changed:
+            self._paused, self._steps = True, 0
+
+    def resume(self) -> None:
+        with self._changed:
+            self._paused = False
+            self._changed.notify_all()
+
+    def step(self, batches: int = 1) -> None:
+        with self._changed:
+            self._steps += max(1, int(batches))
+            self._changed.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def before_batch(self) -> None:
+        """Block while paused (unless a step is owed or a stop was asked for)."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._paused or self._steps > 0 or self.stop_requested.is_set())
+            if self._paused and self._steps > 0:
+                self._steps -= 1
+
+
+def make_callback(on_progress: ProgressFn | None, control: TrainingControl | None,
                   epochs: int, batches: int, curve: list[dict[str, float]]):
     """A Keras callback that reports progress as plain dicts (safe to hand across threads),
     stops on request, and stops when the loss turns NaN/inf. Built lazily so importing
@@ -152,6 +196,10 @@ def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | 
             self.epoch = epoch
             self.epoch_started = time.perf_counter()
 
+        def on_train_batch_begin(self, batch, logs=None):
+            if control is not None:
+                control.before_batch()  # a pause holds here, between two batches
+
         def on_train_batch_end(self, batch, logs=None):
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
@@ -159,7 +207,7 @@ def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | 
                 self.reason = "the loss became NaN/inf (try a smaller learning rate)"
                 self.model.stop_training = True
                 return
-            if stop_event is not None and stop_event.is_set():
+            if control is not None and control.stop_requested.is_set():
                 self.reason = "stopped by request"
                 self.model.stop_training = True
             now = time.perf_counter()
@@ -208,9 +256,10 @@ def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | 
 
 
 def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = None,
-          stop_event: threading.Event | None = None) -> TrainResult:
+          control: TrainingControl | None = None) -> TrainResult:
     """Train a model for `spec` on `data`. Never raises for training faults: the
-    result's status says completed / stopped / diverged / failed."""
+    result's status says completed / stopped / diverged / failed. `control` lets
+    another thread stop, pause, resume or step it."""
     spec = validate(spec)
     from digitstudio.modeling.build import build_model
 
@@ -219,7 +268,7 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     batches = math.ceil(len(prepared.x_train) / spec.batch_size)
     model = build_model(spec, steps_per_epoch=batches)
     curve: list[dict[str, float]] = []
-    callback = make_callback(on_progress, stop_event, spec.epochs, batches, curve)
+    callback = make_callback(on_progress, control, spec.epochs, batches, curve)
     started = time.perf_counter()
     status, message = "completed", ""
     try:

@@ -3,16 +3,18 @@
 The app creates one `TrainingManager` (st.cache_resource) and every session
 submits to it. Jobs run on worker threads, `max_concurrent` at a time (env
 DIGIT_STUDIO_MAX_TRAININGS, default 1: two CPU cores are already fully used by one
-training), the rest wait in FIFO order with a queue position.
+training), the rest wait in FIFO order with a queue position. Each owner (a browser
+session) has at most one queued or running job: the queue enforces it.
 
 Threading rules:
 * One lock guards all job state. Keras's callback thread only appends plain numbers
   under it (`_on_progress`), so a session polling `snapshot()` never waits on
   training and never touches a Keras object.
-* `snapshot()` / `list_jobs()` return fresh plain dicts and lists (copies).
-* A worker catches everything a job can throw, so one bad job can never stop the queue.
-* The manager never touches a session's active model: a session asks for a finished
-  job's model with `model(job_id)` and decides itself whether to use it.
+* `snapshot()` returns a frozen `JobSnapshot` (copies): safe to keep and read anywhere.
+* A worker catches everything a job and its own bookkeeping can throw, so one bad job
+  can never stop the queue.
+* The queue never keeps a trained Keras model: the run store has it on disk, and the
+  app loads a run's model (once per process) when a session uses it.
 
 Memory: after each job the worker drops its references and runs `gc.collect()`.
 TensorFlow itself leaks every training's traced train-step graphs: graph-mode
@@ -30,6 +32,7 @@ another session that is loading a model or predicting at that moment.
 
 from __future__ import annotations
 
+import enum
 import gc
 import itertools
 import os
@@ -46,13 +49,85 @@ from digitstudio.data.mnist import DataError, MnistData
 from digitstudio.modeling.spec import ModelSpec, SpecError, count_params, validate
 from digitstudio.storage.runs import RunStore
 from digitstudio.training import fit as training
+from digitstudio.training.fit import TrainingControl
 
 MAX_CONCURRENT_ENV = "DIGIT_STUDIO_MAX_TRAININGS"
-FINAL_STATES = ("completed", "stopped", "diverged", "failed", "cancelled")
-STATES = ("queued", "running", *FINAL_STATES)
-MODEL_STATES = ("completed", "stopped")  # states whose model is kept and saved
 MAX_FINISHED_JOBS = 50  # finished jobs remembered in memory (their runs stay on disk)
-MODELS_KEPT = 4  # finished jobs whose Keras model stays in memory; older ones load from disk
+
+# A job's work: (data, on_progress, control) -> TrainResult. The default trains the spec;
+# other kinds of job (a fine-tune) bring their own.
+Task = Callable[[MnistData, training.ProgressFn, TrainingControl], training.TrainResult]
+
+
+class JobState(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Queued, running or paused: the job still holds its owner's one place."""
+        return self in (JobState.QUEUED, JobState.RUNNING, JobState.PAUSED)
+
+    @property
+    def final(self) -> bool:
+        return not self.active
+
+    @property
+    def has_model(self) -> bool:
+        """Completed and stopped runs keep (and save) their model."""
+        return self in (JobState.COMPLETED, JobState.STOPPED)
+
+
+class JobLimitError(RuntimeError):
+    """The owner already has a training queued or running; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    epoch: int = 0  # 1-based epoch in progress (0 before the first batch)
+    epochs: int = 0
+    batch: int = 0  # batches done in this epoch
+    batches: int = 0  # batches per epoch
+    elapsed: float = 0.0  # seconds since training started
+    eta: float | None = None  # seconds left, None until there is a pace
+
+    @property
+    def fraction(self) -> float:
+        """Share of all batches done, 0–1."""
+        if not self.epoch or not self.epochs or not self.batches:
+            return 0.0
+        return min(1.0, ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches))
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A job as plain, frozen data: what every page reads."""
+
+    job_id: str
+    label: str
+    owner: str
+    state: JobState
+    queue_position: int  # 1 = next to start; 0 when not queued
+    progress: Progress
+    message: str
+    run_id: str | None
+    test_accuracy: float | None
+    test_loss: float | None
+    params: int
+    train_seconds: float | None
+    created: float
+    started: float | None
+    finished: float | None
+    stopping: bool  # a stop was requested and the job has not ended yet
+    history: dict[str, list[float]]  # per-epoch metrics (a copy)
+    curve: list[dict[str, float]]  # intra-epoch training points (a copy)
+    spec: ModelSpec
 
 
 def max_concurrent_from_env(default: int = 1) -> int:
@@ -61,10 +136,6 @@ def max_concurrent_from_env(default: int = 1) -> int:
         return max(1, int(raw)) if raw else default
     except ValueError:
         return default
-
-
-def _empty_progress(epochs: int = 0) -> dict[str, float]:
-    return {"epoch": 0, "epochs": epochs, "batch": 0, "batches": 0, "elapsed": 0.0, "eta": None}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -81,12 +152,13 @@ class _Job:
     owner: str
     spec: ModelSpec
     params: int
+    task: Task | None = None
     created: float = field(default_factory=time.time)
-    state: str = "queued"
-    stop_event: threading.Event = field(default_factory=threading.Event)
+    state: JobState = JobState.QUEUED
+    control: TrainingControl = field(default_factory=TrainingControl)
     started: float | None = None
     finished: float | None = None
-    progress: dict[str, Any] = field(default_factory=_empty_progress)
+    progress: dict[str, Any] = field(default_factory=dict)
     history: dict[str, list[float]] = field(default_factory=dict)
     curve: list[dict[str, float]] = field(default_factory=list)
     message: str = ""
@@ -94,19 +166,16 @@ class _Job:
     test_accuracy: float | None = None
     test_loss: float | None = None
     train_seconds: float | None = None
-    model: Any = None  # keras.Model, only for completed/stopped; never leaves via snapshot()
     finish_order: int = 0  # increasing; clearer than timestamps, which can tie
 
 
 class TrainingManager:
     def __init__(self, store: RunStore, load_data: Callable[[], MnistData],
-                 max_concurrent: int | None = None, max_finished: int = MAX_FINISHED_JOBS,
-                 models_kept: int = MODELS_KEPT):
+                 max_concurrent: int | None = None, max_finished: int = MAX_FINISHED_JOBS):
         self.store = store
         self.load_data = load_data
         self.max_concurrent = max(1, int(max_concurrent)) if max_concurrent else max_concurrent_from_env()
         self.max_finished = max(1, max_finished)
-        self.models_kept = max(0, models_kept)
         self._lock = threading.Lock()
         self._work_ready = threading.Condition(self._lock)  # a job was queued / shutdown
         self._job_changed = threading.Condition(self._lock)  # a job reached a final state
@@ -121,127 +190,133 @@ class TrainingManager:
 
     # --- submitting and controlling ---------------------------------------------------
 
-    def submit(self, spec: ModelSpec | dict, label: str = "", owner: str = "") -> str:
-        """Queue a training; returns its job id. A bad spec raises SpecError and
-        nothing is queued."""
+    def submit(self, spec: ModelSpec | dict, label: str = "", owner: str = "", task: Task | None = None) -> str:
+        """Queue a training of `spec` (or, with `task`, that work, described by `spec`);
+        returns its job id. A bad spec raises SpecError, and an owner who already has a
+        queued, running or paused job gets JobLimitError; nothing is queued then."""
         if isinstance(spec, dict):
             spec = ModelSpec.from_dict(spec)
         if not isinstance(spec, ModelSpec):
             raise SpecError("submit() needs a ModelSpec.")
         spec = validate(spec)
         job = _Job(id=uuid.uuid4().hex[:12], label=str(label or ""), owner=str(owner or ""),
-                   spec=spec, params=count_params(spec))
-        job.progress = _empty_progress(spec.epochs)
+                   spec=spec, params=count_params(spec), task=task)
+        job.progress["epochs"] = spec.epochs
         with self._lock:
             if self._closing:
                 raise RuntimeError("The training manager is shut down.")
+            if job.owner and any(other.owner == job.owner and other.state.active for other in self._jobs.values()):
+                raise JobLimitError("A training of yours is already queued or running; stop it first.")
             self._jobs[job.id] = job
             self._queue.append(job.id)
             self._start_workers_locked()
             self._work_ready.notify()
         return job.id
 
+    def active_job(self, owner: str) -> str | None:
+        """The owner's queued, running or paused job, if any."""
+        with self._lock:
+            return next((job.id for job in self._jobs.values() if job.owner == owner and job.state.active), None)
+
     def stop(self, job_id: str) -> bool:
-        """Stop a running job at its next batch (recorded as stopped, model saved) or
-        cancel a queued one. False if the job is unknown or already finished."""
+        """Stop a running (or paused) job at its next batch (recorded as stopped, model
+        saved) or cancel a queued one. False if the job is unknown or already finished."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
                 return False
-            if job.state == "queued":
+            if job.state is JobState.QUEUED:
                 self._queue.remove(job_id)
-                self._finish_locked(job, "cancelled", "Cancelled before it started.")
+                self._finish_locked(job, JobState.CANCELLED, "Cancelled before it started.")
                 return True
-            if job.state == "running":
-                job.stop_event.set()
+            if job.state.active:
+                job.control.stop()
                 return True
             return False
 
-    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+    def pause(self, job_id: str) -> bool:
+        """Hold a running job between batches (it keeps its worker: see the README). False
+        unless it was running."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state is not JobState.RUNNING:
+                return False
+            job.control.pause()
+            job.state = JobState.PAUSED
+            return True
+
+    def resume(self, job_id: str) -> bool:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state is not JobState.PAUSED:
+                return False
+            job.control.resume()
+            job.state = JobState.RUNNING
+            return True
+
+    def step(self, job_id: str, batches: int = 1) -> bool:
+        """While paused: run exactly `batches` more batches, then hold again."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state is not JobState.PAUSED:
+                return False
+            job.control.step(batches)
+            return True
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobSnapshot:
         """Block until the job is finished; its snapshot. TimeoutError if it isn't
         finished within `timeout` seconds, KeyError for an unknown job."""
         with self._lock:
             if job_id not in self._jobs:
                 raise KeyError(job_id)
             done = self._job_changed.wait_for(
-                lambda: job_id not in self._jobs or self._jobs[job_id].state in FINAL_STATES, timeout)
+                lambda: job_id not in self._jobs or self._jobs[job_id].state.final, timeout)
             if not done:
-                raise TimeoutError(f"Job {job_id} is still {self._jobs[job_id].state} after {timeout}s.")
-        return self.snapshot(job_id) or {"job_id": job_id, "state": "forgotten"}
+                raise TimeoutError(f"Job {job_id} is still {self._jobs[job_id].state.value} after {timeout}s.")
+            snapshot = self._snapshot_locked(self._jobs[job_id]) if job_id in self._jobs else None
+        if snapshot is None:
+            raise KeyError(job_id)  # finished and already forgotten
+        return snapshot
 
     def shutdown(self, wait: bool = True, timeout: float | None = 30.0) -> None:
         """Cancel queued jobs, stop running ones and let the workers exit (tests, CLIs)."""
         with self._lock:
             self._closing = True
             for job_id in list(self._queue):
-                self._finish_locked(self._jobs[job_id], "cancelled", "Cancelled: the server is shutting down.")
+                self._finish_locked(self._jobs[job_id], JobState.CANCELLED, "Cancelled: the server is shutting down.")
             self._queue.clear()
             for job in self._jobs.values():
-                if job.state == "running":
-                    job.stop_event.set()
+                if job.state.active:
+                    job.control.stop()
             self._work_ready.notify_all()
             workers = list(self._workers)
         if wait:
             for worker in workers:
                 worker.join(timeout)
 
-    # --- reading (plain data only) ----------------------------------------------------
+    # --- reading (frozen copies only) ---------------------------------------------------
 
-    def snapshot(self, job_id: str) -> dict[str, Any] | None:
-        """Plain-data view of a job, or None if unknown (or forgotten: only the last
+    def snapshot(self, job_id: str | None) -> JobSnapshot | None:
+        """A frozen view of a job, or None if unknown (or forgotten: only the last
         MAX_FINISHED_JOBS finished jobs are remembered; their runs stay in the store)."""
         with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                return None
-            return {
-                **self._summary_locked(job),
-                "history": {key: list(values) for key, values in job.history.items()},
-                "curve": [dict(point) for point in job.curve],
-                "spec": job.spec.to_dict(),
-            }
+            job = self._jobs.get(job_id) if job_id else None
+            return self._snapshot_locked(job) if job is not None else None
 
-    def list_jobs(self, owner: str | None = None) -> list[dict[str, Any]]:
-        """Running jobs, then queued ones in queue order, then finished ones newest
-        first; without history/curve (use snapshot for those)."""
-        with self._lock:
-            jobs = [job for job in self._jobs.values() if owner is None or job.owner == owner]
-            running = [job for job in jobs if job.state == "running"]
-            queued = sorted((job for job in jobs if job.state == "queued"), key=self._position_locked)
-            finished = sorted((job for job in jobs if job.state in FINAL_STATES),
-                              key=lambda job: job.finish_order, reverse=True)
-            return [self._summary_locked(job) for job in running + queued + finished]
-
-    def model(self, job_id: str):
-        """The trained Keras model of a completed/stopped job, else None. Older jobs'
-        models are loaded from the run store (None if that run was deleted)."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None or job.state not in MODEL_STATES:
-                return None
-            model, run_id = job.model, job.run_id
-        if model is not None:
-            return model
-        if run_id is None:
-            return None
-        try:
-            return self.store.load_model(run_id)
-        except Exception:  # run deleted or unreadable: no model to offer
-            return None
-
-    def _summary_locked(self, job: _Job) -> dict[str, Any]:
-        return {
-            "job_id": job.id, "label": job.label, "owner": job.owner, "state": job.state,
-            "queue_position": self._position_locked(job), "progress": dict(job.progress),
-            "message": job.message, "run_id": job.run_id, "test_accuracy": job.test_accuracy,
-            "test_loss": job.test_loss, "params": job.params, "train_seconds": job.train_seconds,
-            "created": job.created, "started": job.started, "finished": job.finished,
-            "stopping": job.state == "running" and job.stop_event.is_set(),
-        }
+    def _snapshot_locked(self, job: _Job) -> JobSnapshot:
+        return JobSnapshot(
+            job_id=job.id, label=job.label, owner=job.owner, state=job.state,
+            queue_position=self._position_locked(job), progress=Progress(**job.progress),
+            message=job.message, run_id=job.run_id, test_accuracy=job.test_accuracy, test_loss=job.test_loss,
+            params=job.params, train_seconds=job.train_seconds, created=job.created, started=job.started,
+            finished=job.finished, stopping=job.state.active and job.control.stop_requested.is_set(),
+            history={key: list(values) for key, values in job.history.items()},
+            curve=[dict(point) for point in job.curve], spec=job.spec,
+        )
 
     def _position_locked(self, job: _Job) -> int:
         """1 = next to start; 0 when running or finished."""
-        if job.state != "queued":
+        if job.state is not JobState.QUEUED:
             return 0
         return self._queue.index(job.id) + 1
 
@@ -258,20 +333,25 @@ class TrainingManager:
 
     def _worker_loop(self) -> None:
         while True:
-            job = self._next_job()
-            if job is None:
-                return
+            job = None
             try:
+                job = self._next_job()
+                if job is None:
+                    return
                 self._run_job(job)
             except Exception as exc:  # last line of defence: the queue must keep going
-                with self._lock:
-                    if job.state not in FINAL_STATES:
-                        self._finish_locked(job, "failed", f"Training failed: {_one_line(exc)}")
+                if job is not None:
+                    with self._lock:
+                        if job.state.active:
+                            self._finish_locked(job, JobState.FAILED, f"Training failed: {_one_line(exc)}")
             finally:
                 job = None
-                self._forget_traced_gradients()
-                gc.collect()  # free the finished fit's tensors and graphs now
-                _release_free_memory()
+                try:
+                    self._forget_traced_gradients()
+                    gc.collect()  # free the finished fit's tensors and graphs now
+                    _release_free_memory()
+                except Exception:  # clean-up is best effort; the worker must survive it
+                    pass
 
     def _next_job(self) -> _Job | None:
         with self._lock:
@@ -284,7 +364,7 @@ class TrainingManager:
                 # held before it, so the clean-up removes only what jobs added.
                 self._gradients_before_jobs = _custom_gradient_names()
             job = self._jobs[self._queue.popleft()]
-            job.state, job.started = "running", time.time()
+            job.state, job.started = JobState.RUNNING, time.time()
             return job
 
     def _forget_traced_gradients(self) -> None:
@@ -293,7 +373,7 @@ class TrainingManager:
         is running (under the lock, so none can start meanwhile): a job that is tracing
         its train step still needs its entries."""
         with self._lock:
-            if any(job.state == "running" for job in self._jobs.values()):
+            if any(job.state in (JobState.RUNNING, JobState.PAUSED) for job in self._jobs.values()):
                 return
             baseline, self._gradients_before_jobs = self._gradients_before_jobs, None
             registry = _gradient_registry()
@@ -311,13 +391,14 @@ class TrainingManager:
                 message += f" Set {DATA_ENV_VAR} to a local mnist.npz and restart the app."
             self._record(job, self._failed_result(job, message, data_source=""))
             return
-        if job.stop_event.is_set():  # stopped while the data was loading
+        if job.control.stop_requested.is_set():  # stopped while the data was loading
             with self._lock:
-                self._finish_locked(job, "cancelled", "Cancelled before it started.")
+                self._finish_locked(job, JobState.CANCELLED, "Cancelled before it started.")
             return
+        task = job.task or (lambda data, progress, control: training.train(
+            job.spec, data, on_progress=progress, control=control))
         try:
-            result = training.train(job.spec, data, on_progress=lambda event: self._on_progress(job, event),
-                                    stop_event=job.stop_event)
+            result = task(data, lambda event: self._on_progress(job, event), job.control)
         except Exception as exc:  # train() reports faults inside fit; this is the rest
             result = self._failed_result(job, f"Training failed: {_one_line(exc)}", data.source)
         self._record(job, result)
@@ -367,23 +448,21 @@ class TrainingManager:
             job.curve = [dict(point) for point in result.curve]
             job.test_accuracy, job.test_loss = result.test_accuracy, result.test_loss
             job.train_seconds = round(result.train_seconds, 3)
-            job.model = result.model if result.status in MODEL_STATES else None
-            self._finish_locked(job, result.status, message)
+            self._finish_locked(job, JobState(result.status), message)
+        result.model = None  # the run store has it; the queue keeps no Keras model
 
-    def _finish_locked(self, job: _Job, state: str, message: str) -> None:
+    def _finish_locked(self, job: _Job, state: JobState, message: str) -> None:
         job.state, job.message, job.finished = state, message, time.time()
         job.finish_order = next(self._finish_counter)
-        job.progress["eta"] = 0.0 if state == "completed" else job.progress.get("eta")
+        job.progress["eta"] = 0.0 if state is JobState.COMPLETED else job.progress.get("eta")
+        job.task = None
         self._forget_old_locked()
         self._job_changed.notify_all()
 
     def _forget_old_locked(self) -> None:
-        """Bound memory: keep Keras models for the newest few finished jobs and plain
-        data for the newest MAX_FINISHED_JOBS."""
-        finished = sorted((job for job in self._jobs.values() if job.state in FINAL_STATES),
+        """Bound memory: keep plain data for the newest MAX_FINISHED_JOBS finished jobs."""
+        finished = sorted((job for job in self._jobs.values() if job.state.final),
                           key=lambda job: job.finish_order, reverse=True)
-        for job in finished[self.models_kept:]:
-            job.model = None
         for job in finished[self.max_finished:]:
             del self._jobs[job.id]
 

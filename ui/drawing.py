@@ -1,0 +1,64 @@
+"""The session's drawing: the canvas component and what it last sent.
+
+The Draw page shows the canvas; the Inside page explains the same drawing. Both read
+it from here. Leaving the Draw page unmounts the canvas component; when the person
+comes back, the canvas is mounted again with the strokes it last sent (the
+component's `initial_drawing`), so canvas, preview and prediction always agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+try:  # The component registers itself with the running Streamlit server on import.
+    from streamlit_drawable_canvas import st_canvas
+except Exception:  # pragma: no cover - only outside a Streamlit runtime
+    st_canvas = None
+
+CANVAS_SIZE = 280  # px, square
+BRUSH_WIDTH = 18  # px: ~ MNIST's stroke relative to its 20 px digit box, at 10× scale
+DRAWING_KEY = "drawing_rgba"  # session_state: the latest canvas pixels (RGBA, 280×280×4 uint8) or None
+_LAST_SENT = "_canvas_last_sent"
+_CANVAS_GEN = "_canvas_generation"
+_STROKES = "_canvas_strokes"  # the component's json_data (fabric.js objects) as last sent
+_INITIAL = "_canvas_initial"  # what the canvas is mounted with: fixed while it stays mounted
+_PAGE = "_current_page"
+
+
+def clear_drawing() -> None:
+    st.session_state[DRAWING_KEY] = None
+    st.session_state[_LAST_SENT] = None
+    st.session_state[_STROKES] = st.session_state[_INITIAL] = None
+    # A new key remounts the component empty; the toolbar's reset does the same client-side.
+    st.session_state[_CANVAS_GEN] = st.session_state.get(_CANVAS_GEN, 0) + 1
+
+
+def current_drawing() -> np.ndarray | None:
+    return st.session_state.get(DRAWING_KEY)
+
+
+def page_changed(page: str) -> None:
+    """Call once per full run with the page being shown: entering a page (the Draw page
+    remounts its canvas) mounts the canvas with the strokes last sent."""
+    if st.session_state.get(_PAGE) != page:
+        st.session_state[_PAGE] = page
+        st.session_state[_INITIAL] = st.session_state.get(_STROKES)
+
+
+def canvas() -> None:
+    """Show the canvas and keep session_state[DRAWING_KEY] in step with what it sends."""
+    if st_canvas is None:
+        st.info("The drawing canvas is not available in this environment.")
+        return
+    result = st_canvas(
+        stroke_width=BRUSH_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
+        width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
+        return_image_data=True, key=f"canvas-{st.session_state.get(_CANVAS_GEN, 0)}",
+        initial_drawing=st.session_state.get(_INITIAL),
+    )
+    sent = result._image_data_url  # only changes when the browser sends a new drawing
+    if sent is not None and sent != st.session_state.get(_LAST_SENT):
+        st.session_state[_LAST_SENT] = sent
+        st.session_state[DRAWING_KEY] = result.image_data
+        st.session_state[_STROKES] = result.json_data

@@ -1,0 +1,135 @@
+"""Things loaded once per server process and shared by every browser session (the
+dataset, the run store, the training queue, one Predictor per model file), plus the
+session's "active model". Streamlit-only glue; the logic lives in digitstudio/."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from digitstudio.data.mnist import ENV_VAR, DataError, MnistData, load_mnist, resolve_source
+from digitstudio.drawing.predict import Predictor
+from digitstudio.storage.model_files import ModelFileError, load_model
+from digitstudio.storage.runs import RunStore
+from digitstudio.training.jobs import TrainingManager
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_ENV = "DIGIT_STUDIO_MODEL"  # another shipped model file (default model/digit_cnn.keras)
+CLASSROOM_ENV = "DIGIT_STUDIO_CLASSROOM"
+ACTIVE_KEY = "active_model"  # session_state: ModelRef of this session's model
+
+
+def classroom_mode() -> bool:
+    """`streamlit run app.py -- --classroom` or DIGIT_STUDIO_CLASSROOM=1: the student view."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--classroom", action="store_true")
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    return args.classroom or os.environ.get(CLASSROOM_ENV, "").lower() in ("1", "true", "yes")
+
+
+# --- the dataset, the runs, the queue: one per process ------------------------------------
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def mnist_or_error() -> tuple[MnistData | None, str]:
+    """The dataset, or a plain-words reason it is unavailable (drawing still works).
+    The one copy in memory: the training queue loads through this too. A failure is
+    cached, so an offline server does not retry the download on every rerun; restart
+    the app after setting MNIST_NPZ."""
+    try:
+        return load_mnist(), ""
+    except DataError as exc:
+        return None, str(exc)
+
+
+def _mnist_for_training() -> MnistData:
+    data, error = mnist_or_error()
+    if data is None:
+        raise DataError(error)
+    return data
+
+
+@st.cache_resource
+def run_store() -> RunStore:
+    return RunStore()
+
+
+@st.cache_resource
+def training_manager() -> TrainingManager:
+    """One queue per server: at most DIGIT_STUDIO_MAX_TRAININGS trainings at once."""
+    return TrainingManager(run_store(), _mnist_for_training)
+
+
+def mnist_problem() -> str:
+    """Why training cannot get MNIST, found without loading it (cheap on every rerun),
+    or "". Only a MNIST_NPZ that names no file is caught here; an unreadable file or
+    an offline download fails the job with the same kind of advice (jobs.py)."""
+    source = resolve_source()
+    if source is None or Path(source).expanduser().is_file():
+        return ""
+    return (f"Training needs the MNIST data set, but {ENV_VAR} points at {source}, which does not exist. "
+            f"Set {ENV_VAR} to a local mnist.npz (keys x_train, y_train, x_test, y_test) and restart the "
+            "app; on the command line use `python train.py --data path/to/mnist.npz`. Drawing still works.")
+
+
+# --- the session's model ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Which model a session draws with: the shipped one or a run from the runs folder."""
+
+    path: str
+    label: str
+    run_id: str | None = None  # None = the shipped model
+
+
+def run_ref(path: Path | str, run_id: str, test_accuracy: float | None = None, note: str = "") -> ModelRef:
+    """A run's model, labelled the same wherever the page offers it."""
+    detail = note or (f"{test_accuracy:.1%} test" if test_accuracy is not None else "")
+    return ModelRef(path=str(path), run_id=run_id, label=run_id + (f" ({detail})" if detail else ""))
+
+
+def shipped_ref() -> ModelRef:
+    """The shipped model. Read from the environment on each call, so a changed or broken
+    DIGIT_STUDIO_MODEL shows up as a message on the page, not as a stale import."""
+    return ModelRef(path=os.environ.get(MODEL_ENV) or str(ROOT / "model" / "digit_cnn.keras"),
+                    label="Shipped CNN")
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=16)
+def predictor_for(path: str, mtime: float) -> Predictor:
+    """One Predictor per model file (and version of it), shared by all sessions."""
+    return Predictor(load_model(path))
+
+
+def active_ref() -> ModelRef:
+    return st.session_state.get(ACTIVE_KEY) or shipped_ref()
+
+
+def set_active(ref: ModelRef) -> None:
+    st.session_state[ACTIVE_KEY] = ref
+
+
+def active_predictor() -> tuple[Predictor | None, ModelRef, str]:
+    """The session's predictor; falls back to the shipped model if the session's model
+    file is gone or broken. Returns (predictor or None, the ref in use, a warning to show)."""
+    ref, shipped = active_ref(), shipped_ref()
+    problems = []
+    for candidate in (ref, shipped) if ref != shipped else (shipped,):
+        try:
+            path = Path(candidate.path)
+            predictor = predictor_for(str(path), path.stat().st_mtime if path.exists() else 0.0)
+        except (ModelFileError, OSError) as exc:
+            problems.append(f"{candidate.label}: {exc}")
+            continue
+        if candidate != ref:
+            set_active(candidate)  # once: the next rerun uses the shipped model without a warning
+            problems.append("Using the shipped model instead.")
+        return predictor, candidate, " ".join(problems)
+    problems.append(f"No model could be loaded (check {MODEL_ENV} or model/digit_cnn.keras): "
+                    "train one in the sidebar or upload one in Runs.")
+    return None, ref, " ".join(problems)

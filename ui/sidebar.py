@@ -1,0 +1,255 @@
+"""The sidebar's training form: preset, layer table, the spec's settings, Check/Train,
+and the share link. Every control's label, range and help come from the spec's field
+table (digitstudio/modeling/spec.py FIELDS) and the layer catalogue."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from digitstudio.modeling.cli import command_line
+from digitstudio.modeling.layers import ACTIVATIONS, CATALOGUE, LAYER_TYPES, TABLE_COLUMNS
+from digitstudio.modeling.presets import DEFAULT_PRESET, PRESETS, matching_preset
+from digitstudio.modeling.spec import (
+    FIELD,
+    FIELDS,
+    ModelSpec,
+    SpecError,
+    layer_plan,
+    layers_from_rows,
+    layers_to_rows,
+    validate,
+)
+from digitstudio.storage.share import spec_from_query, spec_to_query
+from digitstudio.training.jobs import JobLimitError
+from ui.resources import mnist_problem, training_manager
+
+JOB_KEY = "training_job"  # session_state: this session's current/last job id
+DONE_KEY = "_training_job_done"  # the job whose result was already applied
+PRESET_KEY = "preset"
+_PRESET_NEXT = "_preset_next"  # the preset box's value from the next run on (set after the box is drawn)
+CUSTOM = "custom"  # the preset box's value once the setup no longer matches a preset
+LINK_KEY = "_shared_link"  # session_state: {"spec", "error"} from the link this session opened with
+OPTIMIZER_LABELS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
+
+
+def widget_key(name: str) -> str:
+    """The session_state key of a spec field's control."""
+    return f"f_{name}"
+
+
+# --- form state <-> spec -------------------------------------------------------------------
+
+def _fill_from_spec(spec: ModelSpec) -> None:
+    state = st.session_state
+    state["layer_rows"] = layers_to_rows(spec.layers)
+    state["layer_table_gen"] = state.get("layer_table_gen", 0) + 1
+    for field in FIELDS:
+        value = getattr(spec, field.name)
+        state[widget_key(field.name)] = field.high if field.optional and value is None else value
+
+
+def spec_from_form(rows: list[dict]) -> ModelSpec:
+    """The setup in the controls, validated (SpecError says what to fix)."""
+    values = {}
+    for field in FIELDS:
+        value = st.session_state[widget_key(field.name)]
+        values[field.name] = None if field.optional and value is not None and value >= field.high else value
+    return validate(ModelSpec(layers=layers_from_rows(rows), **values))
+
+
+def setup_name(spec: ModelSpec) -> str:
+    """The preset's name when the setup is one exactly, else "custom"."""
+    return matching_preset(spec) or CUSTOM
+
+
+def _read_shared_link() -> dict:
+    """Once per session, before the controls exist: a link's setup (?preset=… or ?spec=…,
+    see digitstudio/storage/share.py) fills them. A link that fails validation changes
+    nothing; its reason is kept to show until the user moves on (Check, Train or a preset)."""
+    if LINK_KEY not in st.session_state:
+        try:
+            link = {"spec": spec_from_query(st.query_params.to_dict()), "error": ""}
+        except SpecError as exc:
+            link = {"spec": None, "error": str(exc)}
+        st.session_state[LINK_KEY] = link
+        if link["spec"] is not None:
+            st.session_state[PRESET_KEY] = setup_name(link["spec"])
+            _fill_from_spec(link["spec"])
+    return st.session_state[LINK_KEY]
+
+
+def _forget_link_error() -> None:
+    st.session_state.get(LINK_KEY, {})["error"] = ""
+
+
+def _on_preset_change() -> None:
+    _forget_link_error()
+    if st.session_state[PRESET_KEY] in PRESETS:
+        _fill_from_spec(PRESETS[st.session_state[PRESET_KEY]].spec)
+
+
+# --- controls ---------------------------------------------------------------------------------
+
+def _number(container, name: str, **extra) -> None:
+    """A number input for a spec field, its label, limits, step and help from the field table."""
+    field = FIELD[name]
+    high = field.high
+    if field.high_open:  # [low, high): the control stops just below
+        high = high - 1 if field.type == "int" else high - 1e-6
+    container.number_input(field.label, min_value=field.low, max_value=high, step=field.step,
+                           key=widget_key(name), help=field.help, **extra)
+
+
+def _choice(container, name: str, **extra) -> None:
+    field = FIELD[name]
+    container.selectbox(field.label, list(field.choices), key=widget_key(name), help=field.help, **extra)
+
+
+def _check(container, name: str) -> None:
+    field = FIELD[name]
+    container.checkbox(field.label, key=widget_key(name), help=field.help)
+
+
+def _layer_editor() -> list[dict]:
+    rows = pd.DataFrame(st.session_state["layer_rows"], columns=list(TABLE_COLUMNS))
+    help_of = {column: "; ".join(f"{p.help} ({kind.name})" for kind in CATALOGUE.values() for p in kind.params
+                                 if p.column == column) for column in TABLE_COLUMNS}
+    limits = {column: [p for kind in CATALOGUE.values() for p in kind.params if p.column == column]
+              for column in TABLE_COLUMNS}
+    edited = st.data_editor(
+        rows, key=f"layer_table_{st.session_state.get('layer_table_gen', 0)}",
+        num_rows="dynamic", hide_index=True, width="stretch",
+        column_config={
+            "layer": st.column_config.SelectboxColumn(
+                "layer", options=list(LAYER_TYPES), required=True,
+                help="; ".join(f"{kind.name}: {kind.help}" for kind in CATALOGUE.values())),
+            "size": st.column_config.NumberColumn("size", min_value=min(p.low for p in limits["size"]), step=1,
+                                                  help=help_of["size"]),
+            "kernel": st.column_config.NumberColumn("kernel", min_value=min(p.low for p in limits["kernel"]),
+                                                    max_value=max(p.high for p in limits["kernel"]), step=1,
+                                                    help=help_of["kernel"]),
+            "activation": st.column_config.SelectboxColumn("activation", options=list(ACTIVATIONS),
+                                                           help=help_of["activation"]),
+            "rate": st.column_config.NumberColumn("rate", min_value=0.0, max_value=0.99, step=0.05,
+                                                  help=help_of["rate"]),
+        },
+    )
+    return edited.to_dict("records")
+
+
+def training_form(locked: bool = False) -> None:
+    """The sidebar: preset, layer table, optimizer, learning rate, epochs, batch size…"""
+    link = _read_shared_link()
+    if _PRESET_NEXT in st.session_state:
+        st.session_state[PRESET_KEY] = st.session_state.pop(_PRESET_NEXT)
+    if "layer_rows" not in st.session_state:
+        st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET)
+        _fill_from_spec(PRESETS[st.session_state[PRESET_KEY]].spec)
+    st.header("Train a model")
+    if link["error"]:
+        st.error(f"The link's setup was not used: {link['error']}", icon=":material/link_off:")
+    if locked:
+        st.info("Training is switched off on this server (classroom mode). Drawing and the "
+                "inside views still work.")
+        if link["spec"] is not None:  # read-only: nothing here can start a training
+            st.markdown("**The teacher's setup** (from the link)")
+            st.code(command_line(link["spec"]), language="bash", wrap_lines=True)
+        return
+    if link["spec"] is not None:
+        st.caption("Filled in from the link you opened.")
+    data_problem = mnist_problem()
+    if data_problem:
+        st.warning(data_problem, icon=":material/cloud_off:")
+    st.selectbox("Preset", [*PRESETS, CUSTOM], key=PRESET_KEY, on_change=_on_preset_change,
+                 format_func=lambda name: f"{name} · {PRESETS[name].title}" if name in PRESETS else
+                 "custom · your own setup",
+                 help="Fills every control below; then change what you like.")
+    preset = PRESETS.get(st.session_state[PRESET_KEY])
+    st.caption(preset.reported if preset else "A setup of your own (no preset matches it).")
+    with st.form("train_form", border=False):
+        st.markdown("**Layers** (input 28×28 → … → softmax over 10 digits)")
+        rows = _layer_editor()
+        st.caption("Add rows at the bottom, delete with the row checkbox, reorder by editing rows. "
+                   "The 10-way softmax output is added for you.")
+        _choice(st, "optimizer", format_func=OPTIMIZER_LABELS.get)
+        c1, c2 = st.columns(2)
+        _number(c1, "learning_rate", format="%.4f")
+        _choice(c2, "lr_schedule")
+        _number(c1, "epochs")
+        _number(c2, "batch_size")
+        _number(c1, "train_size")
+        _number(c2, "validation_split")
+        with st.expander("More options"):
+            _number(st, "momentum")
+            _choice(st, "loss")
+            _check(st, "validate_on_test")
+            _check(st, "augment")
+            _number(st, "seed")
+        check, train = st.columns(2)
+        # on_click runs before the page is drawn, so a link's old error is already gone
+        checked = check.form_submit_button("Check", width="stretch", on_click=_forget_link_error)
+        started = train.form_submit_button("Train", type="primary", width="stretch", on_click=_forget_link_error,
+                                           disabled=bool(data_problem))  # it could only fail
+    if checked or started:
+        _check_and_start(rows, start=started)
+    _share_box()
+
+
+def _check_and_start(rows: list[dict], start: bool) -> None:
+    try:
+        spec = spec_from_form(rows)
+    except SpecError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.session_state["layer_rows"] = layers_to_rows(spec.layers)
+    _show_plan(spec)
+    if start:
+        _start(spec)
+
+
+def _share_box() -> None:
+    """The current setup as a link (to this page) to paste into a chat or onto the board."""
+    with st.expander("Share this setup", icon=":material/share:"):
+        try:
+            spec = spec_from_form(st.session_state["layer_rows"])
+        except SpecError as exc:
+            st.caption(f"Fix the setup first: {exc}")
+            return
+        page = (st.context.url or "").split("?")[0].rstrip("/")
+        st.code(f"{page}?{urlencode(spec_to_query(spec))}", language=None, wrap_lines=True)
+        st.caption("Opening this link fills these controls. Press **Check** first to include "
+                   "changes you have not checked yet.")
+
+
+def _show_plan(spec: ModelSpec) -> None:
+    plan = layer_plan(spec.layers)
+    total = sum(step["params"] for step in plan)
+    st.success(f"{total:,} parameters", icon=":material/check:")
+    st.dataframe(pd.DataFrame([{
+        "layer": CATALOGUE[step["type"]].title + (" (added)" if step["implied"] else ""),
+        "output": "×".join(str(n) for n in step["output_shape"]),
+        "params": step["params"],
+    } for step in plan]), hide_index=True, width="stretch")
+
+
+def _start(spec: ModelSpec) -> None:
+    label = setup_name(spec)
+    st.session_state[_PRESET_NEXT] = label  # an edited setup is "custom" in the box too
+    try:
+        st.session_state[JOB_KEY] = training_manager().submit(spec, label=label, owner=session_id())
+    except JobLimitError as exc:
+        st.warning(str(exc))
+        return
+    st.session_state.pop(DONE_KEY, None)
+
+
+def session_id() -> str:
+    """This browser session's id (the queue allows one active training per session)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
