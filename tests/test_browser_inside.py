@@ -26,7 +26,8 @@ def test_inside_view_shows_every_section_for_a_drawing(chrome, server, tmp_path)
     said = wait_prediction(page, previous="–")
     assert said in list("0123456789")
 
-    page.locator('[data-testid="stRadio"]').get_by_text("Inside the model", exact=True).click()
+    page.locator('[data-testid="stTopNavLink"]', has_text="Inside the model").click()
+    page.wait_for_url("**/inside")
     wait_idle(page, timeout=120_000)  # the first visit scores the 10,000 test digits
 
     scored = open_tab(page, "How well it does")
@@ -51,3 +52,14 @@ def test_inside_view_shows_every_section_for_a_drawing(chrome, server, tmp_path)
     assert explained.locator(CHART).count() >= 2  # the dense layer's strip and the probabilities
     page.screenshot(path=str(tmp_path / "inside_explained.png"), full_page=True)
     print(f"screenshots in {tmp_path}")
+
+
+@pytest.mark.parametrize("path, heading", [("inside", "How well it does"), ("runs", "Model reading your drawings")])
+def test_each_page_opens_at_its_own_address(chrome, server, path, heading):
+    page = chrome.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/{path}")
+    wait_idle(page, timeout=120_000)
+    page.get_by_text(heading).first.wait_for(timeout=60_000)
+    current = page.locator('[data-testid="stTopNavLink"][aria-current="page"]')
+    assert current.get_attribute("href").rstrip("/").endswith(path)
+    page.close()
