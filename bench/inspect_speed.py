@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from digitstudio.modeling.presets import PRESETS  # noqa: E402
+
 GOAL_S = 3.0
 
 
@@ -30,7 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=str(ROOT / "model" / "digit_cnn.keras"), help=".keras model file")
     parser.add_argument("--data", help="MNIST .npz (default: $MNIST_NPZ, else ../shared/data/mnist.npz)")
-    parser.add_argument("--mlp", default="dense:128:relu,dropout:0.2", help="layers of the fresh MLP")
+    parser.add_argument("--mlp", default=PRESETS["seed-dropout"].spec.layers_compact(),
+                        help="layers of the fresh MLP (default: the seed-dropout preset's)")
     parser.add_argument("--mlp-train", type=int, default=5000, help="its training images (1 epoch)")
     return parser.parse_args(argv)
 
@@ -47,14 +50,17 @@ def time_views(model, key: str, x_test, y_test) -> dict[str, tuple[float, float]
 
     for name in [n for n in logging.root.manager.loggerDict if n.startswith("streamlit")]:
         logging.getLogger(name).setLevel(logging.ERROR)  # "no runtime" warnings: the cache works anyway
-    import views.inside as inside
+    import ui.explain as inside
+    from digitstudio.drawing.predict import Predictor
+    from digitstudio.explain import inspection as ins
 
-    test_key = inside._test_signature(x_test, y_test)
-    image = inside.ins.as_image28(x_test[0])
+    test_key = inside.dataset_key(x_test, y_test)
+    image = ins.as_image28(x_test[0])
+    predictor = Predictor(model)
     steps = {
-        "evaluate 10,000 test digits": (inside.cached_evaluation, model, key, test_key, x_test, y_test),
+        "evaluate 10,000 test digits": (inside.cached_evaluation, predictor, key, test_key, x_test, y_test),
         "first-layer weights": (inside.cached_weights, model, key),
-        "activations + saliency (1 digit)": (inside.cached_explanation, model, key, inside._image_key(image), image),
+        "activations + saliency (1 digit)": (inside.cached_explanation, predictor, key, inside.image_key(image), image),
     }
     return {step: (timed(*call), timed(*call)) for step, call in steps.items()}
 

@@ -35,16 +35,14 @@ import numpy as np  # noqa: E402
 
 from digitstudio.data.mnist import ENV_VAR, load_mnist  # noqa: E402
 from digitstudio.drawing.predict import Predictor  # noqa: E402
-from digitstudio.modeling.spec import ModelSpec, parse_layers, validate  # noqa: E402
+from digitstudio.modeling.presets import PRESETS  # noqa: E402
+from digitstudio.modeling.spec import ModelSpec, validate  # noqa: E402
 from digitstudio.storage.runs import RunStore  # noqa: E402
 from digitstudio.storage.model_files import load_model  # noqa: E402
 from digitstudio.training.jobs import TrainingManager  # noqa: E402
 
 GOAL_MB = 50
-SPECS = {
-    "mlp": "dense:128:relu,dropout:0.2",
-    "cnn": "conv2d:16:3:relu,batchnorm,maxpool:2,conv2d:32:3:relu,maxpool:2,flatten,dense:64:relu,dropout:0.2",
-}
+SPECS = {"mlp": "seed-dropout", "cnn": "cnn"}  # the presets' layers: Dense 128 + Dropout, and the shipped CNN
 
 
 def rss_mb() -> float:
@@ -74,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as runs:
         manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1)
         for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-            spec = validate(ModelSpec(layers=parse_layers(SPECS[name]), optimizer="adam", learning_rate=1e-3,
+            spec = validate(ModelSpec(layers=PRESETS[SPECS[name]].spec.layers, optimizer="adam", learning_rate=1e-3,
                                       epochs=1, batch_size=128, validation_split=0.1,
                                       train_size=args.train_size, seed=0))
             readings = []

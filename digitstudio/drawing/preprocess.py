@@ -79,10 +79,6 @@ class Preprocessed:
     message: str
     stroke_width: float | None = None  # estimated stroke width in canvas px
 
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
 
 # --- ink ------------------------------------------------------------------------------
 
@@ -317,17 +313,6 @@ def _paste_centred(box: np.ndarray) -> np.ndarray:
     left = min(max(int(math.floor(CENTER - cx + 0.5)), 0), OUT_SIZE - width)
     out[top:top + height, left:left + width] = box
     return out
-
-
-def center_of_mass(image: np.ndarray) -> tuple[float, float]:
-    """(row, column) of an image's centre of mass, in pixel-index coordinates."""
-    image = np.asarray(image, np.float64)
-    total = image.sum()
-    if total <= 0:
-        return (float("nan"), float("nan"))
-    rows = image.sum(axis=1) @ np.arange(image.shape[0]) / total
-    cols = image.sum(axis=0) @ np.arange(image.shape[1]) / total
-    return float(rows), float(cols)
 
 
 # --- the baseline -----------------------------------------------------------------------

@@ -18,9 +18,9 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     """--preset, --layers and one option per spec field."""
     parser.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
                         help=f"starting point; every option below overrides it (default: {DEFAULT_PRESET})")
-    parser.add_argument("--layers", help=f"comma-separated layers, e.g. 'conv2d:32:3:relu,maxpool:2,flatten,"
-                        f"dense:128:relu,dropout:0.2'. Forms: {layers_help()}. The 10-way softmax output "
-                        "is added for you.")
+    parser.add_argument("--layers", help=f"comma-separated layers, e.g. the shipped CNN's "
+                        f"'{PRESETS['cnn'].spec.layers_compact()}'. Forms: {layers_help()}. The 10-way softmax "
+                        "output is added for you.")
     for field in FIELDS:
         if field.type == "bool":
             parser.add_argument(field.flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None,

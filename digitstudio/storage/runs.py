@@ -82,9 +82,6 @@ class RunStore:
     def model_path(self, run_id: str) -> Path:
         return self.resolve(run_id) / MODEL_FILE
 
-    def record_path(self, run_id: str) -> Path:
-        return self.resolve(run_id) / RECORD_FILE
-
     # --- writing ----------------------------------------------------------------------
 
     def new_run_id(self, label: str = "") -> str:
