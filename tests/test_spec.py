@@ -349,18 +349,18 @@ def random_stack(rng: random.Random) -> list[dict]:
     layers: list[dict] = []
     if rng.random() < 0.6:  # convolutional front
         for _ in range(rng.randint(1, 4)):
-            kind = rng.choice(["conv2d", "conv2d", "maxpool", "batchnorm", "dropout"])
+            kind = rng.choice(["conv2d", "conv2d", "maxpool", "avgpool", "batchnorm", "dropout"])
             if kind == "conv2d":
                 layers.append({"type": "conv2d", "filters": rng.randint(1, 12), "kernel": rng.randint(1, 7),
                                "activation": rng.choice(S.ACTIVATIONS)})
-            elif kind == "maxpool":
-                layers.append({"type": "maxpool", "pool": rng.randint(2, 4)})
+            elif kind in ("maxpool", "avgpool"):
+                layers.append({"type": kind, "pool": rng.randint(2, 4)})
             elif kind == "batchnorm":
                 layers.append({"type": "batchnorm"})
             else:
                 layers.append({"type": "dropout", "rate": round(rng.random() * 0.9, 2)})
         if rng.random() < 0.5:
-            layers.append({"type": "flatten"})
+            layers.append({"type": rng.choice(["flatten", "globalavgpool"])})
     for _ in range(rng.randint(0, 3)):
         kind = rng.choice(["dense", "dense", "batchnorm", "dropout"])
         if kind == "dense":
@@ -401,3 +401,33 @@ def test_count_params_matches_keras():
             assert tuple(layer.output.shape[1:]) == step["output_shape"], (label, step)
             assert layer.count_params() == step["params"], (label, step)
         keras.backend.clear_session()
+
+
+# --- the two pooling kinds added through the catalogue alone ---------------------------------
+
+def test_average_pooling_kinds_parse_plan_and_round_trip():
+    layers = parse_layers("conv:8:3,AveragePooling2D:2,conv2d:16:3,gap")
+    assert [layer["type"] for layer in layers] == ["conv2d", "avgpool", "conv2d", "globalavgpool"]
+    assert format_layers(layers) == "conv2d:8:3:relu,avgpool:2,conv2d:16:3:relu,globalavgpool"
+    plan = layer_plan(layers)
+    assert [(step["type"], step["output_shape"]) for step in plan] == [
+        ("conv2d", (26, 26, 8)), ("avgpool", (13, 13, 8)), ("conv2d", (11, 11, 16)),
+        ("globalavgpool", (16,)), ("dense", (10,))]  # no Flatten: the global pool is already flat
+    assert count_params(layers) == (9 * 8 + 8) + (9 * 8 * 16 + 16) + (16 * 10 + 10)
+    with raises(r"Layer 2 \(avgpool\): pool size must be between 2 and 4, not 9"):
+        layer_plan(parse_layers("conv2d:8,avgpool:9"))
+    with raises(r"Layer 2 \(globalavgpool\) comes after Flatten/Dense"):
+        layer_plan(parse_layers("dense:8,globalavgpool"))
+    with raises(r"Layer 2 \(flatten\): the data is already flat here"):
+        layer_plan(parse_layers("globalavgpool,flatten"))
+
+
+def test_average_pooling_kinds_build_in_keras():
+    keras = pytest.importorskip("keras")
+    from digitstudio.modeling.build import build_model
+
+    model = build_model(ModelSpec(layers=parse_layers("conv2d:8:3,avgpool:2,globalavgpool,dense:16")))
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D", "AveragePooling2D", "GlobalAveragePooling2D", "Dense", "Dense"]
+    assert model.count_params() == count_params(parse_layers("conv2d:8:3,avgpool:2,globalavgpool,dense:16"))
+    keras.backend.clear_session()

@@ -138,6 +138,17 @@ CATALOGUE: dict[str, LayerKind] = {kind.name: kind for kind in (
         output=_pool_shape, args=lambda layer: ([layer["pool"]], {}),
     ),
     LayerKind(
+        "avgpool", "AveragePooling2D", "AveragePooling2D", "keeps the mean of each window",
+        params=(_POOL,), aliases=("averagepooling2d", "avgpooling2d"), input="image", role="pool",
+        output=_pool_shape, args=lambda layer: ([layer["pool"]], {}),
+    ),
+    LayerKind(
+        "globalavgpool", "GlobalAveragePooling2D", "GlobalAveragePooling2D",
+        "one number per channel: the mean over the whole image (no Flatten needed)",
+        aliases=("globalaveragepooling2d", "gap"), input="image", role="pool",
+        output=lambda shape, layer: (shape[2],),
+    ),
+    LayerKind(
         "flatten", "Flatten", "Flatten", "lays the image out as one long row of numbers",
         role="reshape", explain="The same {size:,} numbers as the layer above, laid out in one long row.",
         output=_flatten_shape,
