@@ -1,7 +1,8 @@
 """Shared fixtures for the Digit Studio tests.
 
-    mnist_path   the local MNIST .npz ($MNIST_NPZ, else <repo>/../shared/data/mnist.npz);
-                 tests that need it are skipped when it is missing
+    mnist_path   the MNIST .npz: $MNIST_NPZ, else <repo>/../shared/data/mnist.npz, else
+                 Keras's download (cached in ~/.keras/datasets); tests that need it are
+                 skipped only when none works, and the run's last lines say so loudly
     mnist        the full data set, loaded once per session
     small_mnist  2,000 training / 500 test images (seeded, all ten classes), for fast tests
     make_npz     write a tiny MNIST-shaped .npz into tmp_path, optionally broken
@@ -29,19 +30,46 @@ SMALL_TRAIN = 2000
 SMALL_TEST = 500
 
 
+_MNIST_PROBLEMS: list[str] = []  # why MNIST could not be had, for the run's closing lines
+
+
 def find_mnist() -> Path | None:
-    """$MNIST_NPZ if set, else the shared copy beside the repo; None when neither exists."""
+    """$MNIST_NPZ if it names a file, else the shared copy beside the repo, else Keras's
+    download (the file keras.datasets.mnist.load_data() caches); None when none works."""
     env = os.environ.get(ENV_VAR, "").strip()
-    path = Path(env).expanduser() if env else DEFAULT_MNIST
-    return path if path.is_file() else None
+    for path in ([Path(env).expanduser()] if env else []) + [DEFAULT_MNIST]:
+        if path.is_file():
+            return path
+    if env:
+        _MNIST_PROBLEMS.append(f"{ENV_VAR}={env} is not a file")
+    try:
+        from digitstudio.data.mnist import keras_mnist_file
+
+        return keras_mnist_file()
+    except Exception as exc:  # no network, no Keras: reported at the end of the run
+        _MNIST_PROBLEMS.append(f"the Keras download failed: {' '.join(str(exc).split())[:200]}")
+        return None
 
 
 @pytest.fixture(scope="session")
 def mnist_path() -> Path:
     path = find_mnist()
     if path is None:
-        pytest.skip(f"MNIST .npz not found (set {ENV_VAR} or put it at {DEFAULT_MNIST})")
+        pytest.skip(f"MNIST unavailable: {'; '.join(_MNIST_PROBLEMS)}")
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Skipped MNIST tests are not a pass: say so in the last lines, where people look."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "MNIST unavailable" in str(r.longrepr)]
+    if skipped:
+        bar = "!" * 78
+        terminalreporter.write_line(bar, red=True, bold=True)
+        terminalreporter.write_line(f"{len(skipped)} TESTS WERE SKIPPED: MNIST could not be loaded "
+                                    f"({'; '.join(dict.fromkeys(_MNIST_PROBLEMS))}).", red=True, bold=True)
+        terminalreporter.write_line(f"Set {ENV_VAR} to a local mnist.npz, or run where the Keras download "
+                                    "works, to run them.", red=True, bold=True)
+        terminalreporter.write_line(bar, red=True, bold=True)
 
 
 @pytest.fixture(scope="session")

@@ -162,9 +162,27 @@ def test_download_is_attempted_without_path_or_env(monkeypatch, env):
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    message = one_line_error(load_mnist, match=r"Could not download MNIST \(OSError\)")
+    message = one_line_error(load_mnist, match=r"Could not download MNIST: no network connection .*"
+                                               r"\(OSError: network is unreachable\)")
     assert calls, "the download was not attempted"
     assert ENV_VAR in message and "--data" in message and "x_train, y_train, x_test, y_test" in message
+
+
+@pytest.mark.parametrize("error, says", [
+    (ValueError("Incomplete or corrupted file detected. The sha256 file hash does not match"), "failed its checksum"),
+    (__import__("zipfile").BadZipFile("File is not a zip file"), "is damaged"),
+    (RuntimeError("something else"), "RuntimeError: something else"),
+])
+def test_download_failures_say_what_failed_and_what_to_do(monkeypatch, error, says):
+    keras = pytest.importorskip("keras")
+    monkeypatch.delenv(ENV_VAR, raising=False)
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", failing)
+    message = one_line_error(load_mnist, match="Could not download MNIST")
+    assert says in message and ENV_VAR in message
 
 
 def test_download_result_is_checked(monkeypatch):

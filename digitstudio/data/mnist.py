@@ -7,6 +7,7 @@ file with Keras's keys. Every failure is a `DataError` with one actionable line.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import numpy as np
 
 ENV_VAR = "MNIST_NPZ"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
+# Where keras.datasets.mnist.load_data() downloads from, and the SHA-256 it checks (Keras 3.15 source).
+KERAS_MNIST_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 
 
 class DataError(RuntimeError):
@@ -85,18 +89,46 @@ def check(data: MnistData) -> None:
 
 
 def _download() -> MnistData:
+    """keras.datasets.mnist.load_data(): downloads once to ~/.keras/datasets/mnist.npz
+    (checked against its SHA-256), then reads the cached copy."""
     try:
         import keras
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as exc:
-        raise DataError(
-            f"Could not download MNIST ({type(exc).__name__}). Offline? Point {ENV_VAR} "
-            "(or train.py --data) at a local mnist.npz with keys x_train, y_train, x_test, y_test."
-        ) from None
+        raise DataError(f"Could not download MNIST: {download_problem(exc)} Offline? Point {ENV_VAR} "
+                        "(or train.py --data) at a local mnist.npz with keys x_train, y_train, x_test, y_test."
+                        ) from None
     data = MnistData(x_train, y_train, x_test, y_test, source="keras-download")
     check(data)
     return data
+
+
+def keras_mnist_file() -> Path:
+    """The path of Keras's cached MNIST download (downloading it first if needed), as
+    keras.datasets.mnist.load_data() does; DataError with the cause when it fails."""
+    try:
+        import keras
+
+        return Path(keras.utils.get_file(
+            "mnist.npz", origin=f"{KERAS_MNIST_ORIGIN}mnist.npz", file_hash=KERAS_MNIST_SHA256))
+    except Exception as exc:
+        raise DataError(f"Could not download MNIST: {download_problem(exc)}") from None
+
+
+def download_problem(exc: BaseException) -> str:
+    """What went wrong with the Keras download, in words, with what to do first."""
+    text = " ".join(str(exc).split())[:200]
+    kind = type(exc).__name__
+    if "hash" in text.lower() or "corrupt" in text.lower() or "incomplete" in text.lower():
+        return (f"the downloaded file failed its checksum ({kind}: {text}); delete "
+                "~/.keras/datasets/mnist.npz and try again.")
+    if isinstance(exc, (zipfile.BadZipFile, EOFError)) or "zip" in text.lower():
+        return (f"the cached ~/.keras/datasets/mnist.npz is damaged ({kind}: {text}); delete it "
+                "and try again.")
+    if isinstance(exc, (OSError, ConnectionError, TimeoutError)) or "URL" in text or "resolution" in text:
+        return f"no network connection to the download server ({kind}: {text})."
+    return f"{kind}: {text}."
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
