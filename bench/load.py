@@ -179,7 +179,7 @@ class Session:
         try:
             await asyncio.wait_for(self.metric.wait(), RESPONSE_TIMEOUT)
             await asyncio.wait_for(self.finished.wait(), RESPONSE_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.errors.append("timeout")
             return None
         if self.metric_value in ("", "–"):

@@ -37,8 +37,8 @@ from digitstudio.data.mnist import ENV_VAR, load_mnist  # noqa: E402
 from digitstudio.drawing.predict import Predictor  # noqa: E402
 from digitstudio.modeling.presets import PRESETS  # noqa: E402
 from digitstudio.modeling.spec import ModelSpec, validate  # noqa: E402
-from digitstudio.storage.runs import RunStore  # noqa: E402
 from digitstudio.storage.model_files import load_model  # noqa: E402
+from digitstudio.storage.runs import RunStore  # noqa: E402
 from digitstudio.training.jobs import TrainingManager  # noqa: E402
 
 GOAL_MB = 50

@@ -119,7 +119,8 @@ def main(argv=None) -> int:
     for name, seconds in stages.items():
         print(f"| {name} | {ms(seconds, 50):.2f} | {ms(seconds, 95):.2f} |")
     direct = [t for t in stages["predict"][: args.predict_n]]
-    print(f"| model.predict ({len(keras_predict)} images) | {ms(keras_predict, 50):.2f} | {ms(keras_predict, 95):.2f} |")
+    print(f"| model.predict ({len(keras_predict)} images) | {ms(keras_predict, 50):.2f} "
+          f"| {ms(keras_predict, 95):.2f} |")
     ratio = ms(keras_predict, 50) / ms(direct, 50)
     print(f"\nmodel.predict / direct call (p50, same {len(direct)} images): {ratio:.0f}×")
     total_p50 = ms(stages["total"], 50)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python packages, Debian's chromium) and run them.
+# Install everything the tests need (packages into .venv; as root also Debian's chromium
+# and PostgreSQL), lint, and run the tests. Arguments go to pytest.
+# MNIST: $MNIST_NPZ if set, else ../shared/data/mnist.npz if present, else Keras's download.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q -r requirements-dev.txt
+. scripts/venv.sh requirements-dev.txt
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null
@@ -10,6 +12,14 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests will be skipped)" >&2
   fi
 fi
-export MNIST_NPZ="${MNIST_NPZ:-$(cd .. && pwd)/shared/data/mnist.npz}"
+if [ -f scripts/start_postgres.sh ]; then
+  # Prints DIGIT_STUDIO_TEST_POSTGRES_URL=… when a server could be started (root), else a reason.
+  eval "$(bash scripts/start_postgres.sh)" || true
+fi
+if [ -z "${MNIST_NPZ:-}" ] && [ -f ../shared/data/mnist.npz ]; then
+  export MNIST_NPZ="$(cd .. && pwd)/shared/data/mnist.npz"
+fi
 export TF_CPP_MIN_LOG_LEVEL=2
-python3 -m pytest -q "$@"
+# ruff is a binary: the environment's own, or the one its system packages put on PATH
+"$(ls .venv/bin/ruff 2>/dev/null || command -v ruff)" check .
+"$PY" -m pytest -q "$@"

@@ -26,9 +26,10 @@ def _literal_uses(name: str) -> set[str]:
         tree = ast.parse(path.read_text(), str(path))
         docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                       if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node)}
-        for node in ast.walk(tree):
-            if id(node) not in docstrings and isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.search(node.value):
-                files.add(str(relative))
+        literals = (node.value for node in ast.walk(tree) if id(node) not in docstrings
+                    and isinstance(node, ast.Constant) and isinstance(node.value, str))
+        if any(pattern.search(text) for text in literals):
+            files.add(str(relative))
     return files
 
 

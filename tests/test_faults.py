@@ -246,7 +246,8 @@ def test_a_spec_link_fills_the_controls_once_per_session():
     assert not at.exception and not at.sidebar.error
     assert "Filled in from the link" in texts(at.sidebar.caption)
     s = at.session_state
-    assert (s["f_optimizer"], s["f_learning_rate"], s["f_momentum"], s["f_epochs"], s["f_batch_size"], s["f_train_size"], s["f_seed"]) \
+    keys = ("optimizer", "learning_rate", "momentum", "epochs", "batch_size", "train_size", "seed")
+    assert tuple(s[f"f_{key}"] for key in keys) \
         == ("sgd", 0.05, 0.5, 3, 64, 5000, 7)
     assert [row["layer"] for row in s["layer_rows"]] == ["conv2d", "maxpool", "dense"]
     # the user changes something; later reruns keep it (the link is not applied again)

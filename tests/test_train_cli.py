@@ -19,10 +19,10 @@ import pytest
 
 import train as cli
 from digitstudio.data.mnist import ENV_VAR
+from digitstudio.modeling.cli import command_line
 from digitstudio.modeling.presets import PRESETS
 from digitstudio.modeling.spec import ModelSpec, count_params, parse_layers, validate
 from digitstudio.storage.model_files import load_model
-from digitstudio.modeling.cli import command_line
 from digitstudio.training.fit import TrainingControl, save_result, train
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,9 +15,8 @@ from digitstudio.explain.inspection import Evaluation
 from digitstudio.modeling.layers import CATALOGUE
 from ui.charts import confusion_chart, per_class_chart, probability_chart, strip_chart
 from ui.drawing import current_drawing
-from ui.explain import cached_evaluation, cached_explanation, cached_weights, dataset_key, image_key, \
-    model_fingerprint
-from ui.pictures import diverging, enlarge, digit_pixels, picture_row, robust_scale, saliency_overlay, sequential
+from ui.explain import cached_evaluation, cached_explanation, cached_weights, dataset_key, image_key, model_fingerprint
+from ui.pictures import digit_pixels, diverging, enlarge, picture_row, robust_scale, saliency_overlay, sequential
 from ui.resources import active_predictor, mnist_or_error
 
 GALLERY_LIMIT = 32  # misclassified digits shown at once

@@ -63,7 +63,7 @@ class Predictor:
             self.probabilities(np.zeros((1, 28, 28, 1), np.float32))
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike, warm_up: bool = True) -> "Predictor":
+    def from_path(cls, path: str | os.PathLike, warm_up: bool = True) -> Predictor:
         """Load a .keras file safely (see models.load_model) and wrap it."""
         from digitstudio.storage.model_files import load_model
 

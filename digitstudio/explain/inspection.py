@@ -30,7 +30,6 @@ from digitstudio.data.mnist import to_model_input
 from digitstudio.drawing.predict import Predictor
 from digitstudio.modeling.layers import kind_of_keras_layer
 
-
 # --- input handling --------------------------------------------------------------------
 
 def as_image28(image: np.ndarray) -> np.ndarray:

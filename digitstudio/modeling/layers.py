@@ -15,8 +15,9 @@ Shapes are tuples without the batch axis: (height, width, channels) for images,
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 Shape = tuple[int, ...]
 Layer = dict[str, Any]

@@ -138,7 +138,7 @@ class ModelSpec:
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelSpec":
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
         if not isinstance(data, dict):
             raise SpecError("A spec must be a JSON object.")
         known = {f.name for f in dataclasses.fields(cls)}
@@ -157,24 +157,27 @@ class ModelSpec:
         return cls(**fields)
 
     @classmethod
-    def from_json(cls, text: str) -> "ModelSpec":
+    def from_json(cls, text: str) -> ModelSpec:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SpecError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from None
         return cls.from_dict(data)
 
-    def replace(self, **changes: Any) -> "ModelSpec":
+    def replace(self, **changes: Any) -> ModelSpec:
         return dataclasses.replace(self, **changes)
 
     def layers_compact(self) -> str:
         return format_layers(self.layers)
 
 
-FIELDS: tuple[Field, ...] = tuple(
-    Field(name=f.name, **{**f.metadata["field"], "flag": f.metadata["field"]["flag"] or "--" + f.name.replace("_", "-")})
-    for f in dataclasses.fields(ModelSpec) if "field" in f.metadata
-)
+def _field_row(declared: dataclasses.Field) -> Field:
+    row = dict(declared.metadata["field"])
+    row["flag"] = row["flag"] or "--" + declared.name.replace("_", "-")  # learning_rate → --learning-rate
+    return Field(name=declared.name, **row)
+
+
+FIELDS: tuple[Field, ...] = tuple(_field_row(f) for f in dataclasses.fields(ModelSpec) if "field" in f.metadata)
 FIELD = {f.name: f for f in FIELDS}
 
 

@@ -24,8 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from digitstudio.storage.files import atomic_write, save_model_atomic, write_json_atomic
 from digitstudio.modeling.cli import command_line
+from digitstudio.storage.files import atomic_write, save_model_atomic, write_json_atomic
 from digitstudio.training.fit import TrainResult
 
 ENV_VAR = "DIGIT_STUDIO_RUNS"

@@ -41,8 +41,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from digitstudio.data.mnist import ENV_VAR as DATA_ENV_VAR
 from digitstudio.data.mnist import DataError, MnistData
