@@ -158,3 +158,45 @@ def wait_prediction(page, previous: str | None = None, timeout: float = 15.0) ->
         page.wait_for_timeout(50)
         value = prediction_text(page)
     return value
+
+
+def touch_stroke(page, points: list[tuple[float, float]], steps: int = 4) -> None:
+    """One finger stroke through points in canvas pixels, as a phone sends it (CDP touch
+    events; the page's context needs has_touch=True)."""
+    box = page.locator(UPPER_CANVAS).bounding_box()
+    x0, y0 = box["x"], box["y"]
+    cdp = page.context.new_cdp_session(page)
+
+    def send(kind: str, x: float | None = None, y: float | None = None) -> None:
+        touch = [] if x is None else [{"x": x0 + x, "y": y0 + y, "id": 1}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch})
+
+    send("touchStart", *points[0])
+    last = points[0]
+    for point in points[1:]:
+        for i in range(1, steps + 1):
+            send("touchMove", last[0] + (point[0] - last[0]) * i / steps, last[1] + (point[1] - last[1]) * i / steps)
+        last = point
+    send("touchEnd")
+    cdp.detach()
+
+
+def draw_digit_by_touch(page, digit: int, retries: int = 3) -> None:
+    """draw_digit with a finger."""
+    for _ in range(retries):
+        for points in DIGIT_STROKES[digit]:
+            touch_stroke(page, points)
+        if canvas_has_ink(page):
+            return
+        page.wait_for_timeout(600)
+    raise AssertionError("the canvas never showed any ink")
+
+
+def open_phone(chrome, url: str):
+    """The app in a 390×844 phone viewport with touch."""
+    context = chrome.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(url)
+    wait_idle(page)
+    page.wait_for_selector(UPPER_CANVAS, timeout=60_000)
+    return page

@@ -42,22 +42,33 @@ def _prediction(pre: Preprocessed | None) -> None:
     probability_chart(probs, guess.digit)
 
 
+# On a phone the three columns stack; the answer moves up to right below the canvas, so
+# a student sees canvas and Prediction together without scrolling (the 28×28 follows).
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  [data-testid="stColumn"]:has(.st-key-draw-answer) { order: -1; }
+  [data-testid="stColumn"]:has(.st-key-draw-canvas) { order: -2; }
+}
+</style>"""
+
+
 @st.fragment
 def draw_view() -> None:
+    st.html(PHONE_CSS)
     left, middle, right = st.columns([1.25, 0.8, 1.5], gap="medium")
-    with left:
-        st.markdown("**1 · Draw a digit**")
+    with left, st.container(key="draw-canvas"):
+        st.markdown("**Draw a digit**")
         canvas()
         st.button("Clear", on_click=clear_drawing, icon=":material/delete:",
                   help="Empty the canvas (the canvas toolbar's reset does the same)")
     drawing = current_drawing()
     pre = preprocess(drawing) if drawing is not None else None
-    with middle:
-        st.markdown("**2 · What the model sees**")
+    with middle, st.container(key="draw-model-view"):
+        st.markdown("**What the model sees**")
         image = pre.image if pre is not None else np.zeros((28, 28), np.float32)
         st.image(model_view_image(image), caption="28×28 pixels, centred like MNIST", width=140)
-    with right:
-        st.markdown("**3 · What it thinks**")
+    with right, st.container(key="draw-answer"):
+        st.markdown("**What it thinks**")
         _prediction(pre)
 
 
