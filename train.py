@@ -20,6 +20,7 @@ from pathlib import Path
 from digitstudio.data.mnist import ENV_VAR, DataError, load_mnist
 from digitstudio.modeling.presets import PRESETS
 from digitstudio.modeling.spec import (
+    INPUT_SCALES,
     LOSSES,
     LR_SCHEDULES,
     OPTIMIZERS,
@@ -60,6 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train-size", type=int, help="use a seeded random subset of N training images")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="random zoom/rotation/shift/stroke thickness, for hand-drawn digits")
+    parser.add_argument("--input-scale", choices=INPUT_SCALES,
+                        help="pixels fed to the model: unit (0–1, the Keras examples) or raw (0–255)")
     parser.add_argument("--seed", type=int, help="random seed (same seed, same history on CPU)")
     parser.add_argument("--data", help=f"local MNIST .npz (default: ${ENV_VAR}, else Keras download)")
     parser.add_argument("--out", help="model file to write (.keras); default runs/<preset>.keras")
@@ -75,6 +78,7 @@ def spec_from_args(args: argparse.Namespace) -> ModelSpec:
         "loss": args.loss, "epochs": args.epochs, "batch_size": args.batch_size,
         "validation_split": args.validation_split, "validate_on_test": args.validate_on_test,
         "train_size": args.train_size, "augment": args.augment, "seed": args.seed,
+        "input_scale": args.input_scale,
     }
     return validate(spec.replace(**{k: v for k, v in changes.items() if v is not None}))
 
@@ -117,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Training {spec.layers_compact() or '(softmax only)'} → softmax: {count_params(spec):,} parameters, "
           f"{spec.optimizer} lr {spec.learning_rate:g}, {spec.epochs} epochs, batch {spec.batch_size}, "
           f"data {data.source}", flush=True)
-    result = train(spec, data, on_progress=print_progress)
+    log_dir = out.with_name(f"{out.stem}-logs")  # TensorBoard: tensorboard --logdir runs/
+    result = train(spec, data, on_progress=print_progress, log_dir=log_dir)
     if result.status in ("diverged", "failed"):
         print(f"error: {result.message}", file=sys.stderr)
         return 1
@@ -125,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     json_path = save_result(result, out, extra={"command": command, "preset": args.preset})
     print(f"test accuracy {result.test_accuracy:.4f}  test loss {result.test_loss:.4f}  "
           f"({result.train_seconds:.1f}s, {result.status})")
-    print(f"wrote {out} and {json_path}")
+    print(f"wrote {out}, {json_path} and TensorBoard logs in {log_dir}/")
     return 0
 
 

@@ -20,6 +20,10 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu", "selu", "softplus", "li
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 LR_SCHEDULES = ("constant", "cosine")
 LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
+# What the model is fed: "unit" = pixels / 255 in [0, 1] (the Keras examples), "raw" = the
+# stored 0–255 values (some tutorials, which let a first BatchNormalization do the scaling).
+INPUT_SCALES = ("unit", "raw")
+PIXEL_FACTORS = {"unit": 1.0, "raw": 255.0}  # multiplies the [0, 1] pixels
 
 # Sane ranges. The parameter cap keeps a classroom server from being asked to
 # train something that would take hours on two CPU cores.
@@ -66,6 +70,7 @@ class ModelSpec:
     validate_on_test: bool = False  # as some tutorials do; the split is then unused
     train_size: int | None = None  # None = all 60,000 training images
     augment: bool = False  # shifts, zoom, rotation, stroke thickness (see training.py)
+    input_scale: str = "unit"  # "unit" ([0, 1] pixels) or "raw" (0–255); see INPUT_SCALES
     seed: int = 42
 
     def to_dict(self) -> dict[str, Any]:
@@ -364,6 +369,8 @@ def validate(spec: ModelSpec) -> ModelSpec:
             raise SpecError(
                 f"Training-set size must be between {MIN_TRAIN_SIZE} and {MNIST_TRAIN_SIZE:,}, not {train_size:,}."
             )
+    if spec.input_scale not in INPUT_SCALES:
+        raise SpecError(f"Unknown input scale {spec.input_scale!r}; use 'unit' (pixels 0–1) or 'raw' (pixels 0–255).")
     seed = _as_int(spec.seed, "Seed")
     if not 0 <= seed < 2**31:
         raise SpecError(f"Seed must be between 0 and {2**31 - 1}, not {seed}.")

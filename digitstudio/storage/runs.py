@@ -134,6 +134,18 @@ class RunStore:
             raise
         return {**record, "has_model": True}
 
+    def update(self, run_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Merge `changes` into a run's run.json (atomically) and return the new record;
+        RunNotFoundError when there is no such run. For facts learned after saving, such
+        as the pixel scale a person chose for an uploaded model."""
+        folder = self.resolve(run_id)
+        record = _read_record(folder / RECORD_FILE)
+        if record is None:
+            raise RunNotFoundError(f"No run {run_id!r} in {self.root}.")
+        record = {**record, **changes, "id": run_id}
+        write_json_atomic(record, folder / RECORD_FILE)
+        return _with_model_flag(record, run_id, folder)
+
     @staticmethod
     def _record(result: TrainResult, run_id: str, label: str, has_model: bool) -> dict[str, Any]:
         record = {

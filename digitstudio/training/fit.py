@@ -20,7 +20,7 @@ import numpy as np
 
 from digitstudio.data.augment import augmented_dataset
 from digitstudio.data.mnist import MnistData, to_model_input
-from digitstudio.modeling.spec import ModelSpec, count_params, format_number, validate
+from digitstudio.modeling.spec import PIXEL_FACTORS, ModelSpec, count_params, format_number, validate
 from digitstudio.storage.files import save_model_atomic, write_json_atomic
 
 ProgressFn = Callable[[dict[str, Any]], None]
@@ -94,15 +94,17 @@ class Prepared:
 
 
 def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
-    """Normalise, take the seeded training subset, split off validation as Keras's
-    validation_split would (the last fraction), one-hot labels if the loss needs it."""
+    """Normalise (to [0, 1], or 0–255 for input_scale "raw"), take the seeded training subset,
+    split off validation as Keras's validation_split would (the last fraction), one-hot
+    labels if the loss needs it."""
     x, y = data.x_train, data.y_train
     if spec.train_size is not None and spec.train_size < len(x):
         order = np.random.default_rng(spec.seed).permutation(len(x))[: spec.train_size]
         x, y = x[np.sort(order)], y[np.sort(order)]
-    x = to_model_input(x)
+    factor = PIXEL_FACTORS[spec.input_scale]
+    x = to_model_input(x) * np.float32(factor)
     y = _labels(y, spec)
-    x_test, y_test = to_model_input(data.x_test), _labels(data.y_test, spec)
+    x_test, y_test = to_model_input(data.x_test) * np.float32(factor), _labels(data.y_test, spec)
     validation = None
     if spec.validate_on_test:
         validation = (x_test, y_test)
@@ -207,10 +209,26 @@ def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | 
     return _Progress()
 
 
+def tensorboard_callback(log_dir: str | os.PathLike):
+    """keras.callbacks.TensorBoard writing per-epoch loss/accuracy (train and validation)
+    and the model graph under log_dir; view with `tensorboard --logdir runs/`.
+
+    With update_freq="epoch" its per-batch hooks only count batches, so it is marked
+    async_safe: otherwise its mere on_train_batch_end would make Keras wait for every
+    batch (bench/train_speed.py measures fit with and without it)."""
+    import keras
+
+    class _TensorBoard(keras.callbacks.TensorBoard):
+        async_safe = True
+
+    return _TensorBoard(log_dir=str(log_dir), update_freq="epoch", write_graph=True)
+
+
 def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = None,
-          stop_event: threading.Event | None = None) -> TrainResult:
+          stop_event: threading.Event | None = None, log_dir: str | os.PathLike | None = None) -> TrainResult:
     """Train a model for `spec` on `data`. Never raises for training faults: the
-    result's status says completed / stopped / diverged / failed."""
+    result's status says completed / stopped / diverged / failed. With log_dir,
+    TensorBoard logs (train/ and validation/ event files) are written there."""
     spec = validate(spec)
     from digitstudio.modeling.build import build_model
 
@@ -220,6 +238,7 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     model = build_model(spec, steps_per_epoch=batches)
     curve: list[dict[str, float]] = []
     callback = make_callback(on_progress, stop_event, spec.epochs, batches, curve)
+    callbacks = [callback] + ([tensorboard_callback(log_dir)] if log_dir is not None else [])
     started = time.perf_counter()
     status, message = "completed", ""
     try:
@@ -229,7 +248,7 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
         else:
             fit_data = dict(x=prepared.x_train, y=prepared.y_train, batch_size=spec.batch_size, shuffle=True)
         history = model.fit(**fit_data, epochs=spec.epochs, validation_data=prepared.validation,
-                            callbacks=[callback], verbose=0).history
+                            callbacks=callbacks, verbose=0).history
     except Exception as exc:  # a fault inside training is reported, not raised
         history = model.history.history if getattr(model, "history", None) else {}
         status, message = "failed", f"Training failed: {type(exc).__name__}: {str(exc).strip()[:300]}"
@@ -285,6 +304,8 @@ def command_line(spec: ModelSpec, out: str | None = None, data: str | None = Non
         parts += ["--train-size", str(spec.train_size)]
     if spec.augment:
         parts.append("--augment")
+    if spec.input_scale != "unit":
+        parts += ["--input-scale", spec.input_scale]
     if data:
         parts += ["--data", data]
     if out:
