@@ -4,7 +4,10 @@ The app feeds every model [0, 1] pixels, as the Keras examples do. A model from 
 tutorial that trained on raw 0–255 pixels (letting a first BatchNormalization do the
 scaling) reads those at chance: measured 10.4% on 2,000 MNIST test digits. So an
 uploaded model is scored on a seeded sample of MNIST test digits under each scale and
-the one that works is kept. The layout (flat 784, 28×28 or 28×28×1) is the model's own
+the one that works is kept: among scales reaching WORKS accuracy, the one with the
+lowest cross-entropy. Accuracy alone cannot tell them apart for a model that is nearly
+linear in its pixels (a softmax regression trained on 0–1 pixels still ranks digits
+about the same when fed 0–255, only wildly overconfident), but its loss can. The layout (flat 784, 28×28 or 28×28×1) is the model's own
 input shape: Predictor reshapes to it, and no other layout can even run.
 
     detect_convention(model, mnist, sample=1000)  -> InputConvention
@@ -33,6 +36,7 @@ class InputConvention:
     scale: str  # "unit" | "raw" | "unknown"
     layout: str  # "flat 784" | "28×28" | "28×28×1"
     accuracies: dict[str, float] = field(default_factory=dict)  # scale → accuracy on the sample
+    losses: dict[str, float] = field(default_factory=dict)  # scale → mean cross-entropy on the sample
     sample_size: int = 0  # MNIST test digits scored per candidate; 0 = not measured
     source: str = "detected"  # "detected" (from MNIST) | "chosen" (by a person) | "unknown" (no MNIST)
 
@@ -66,13 +70,15 @@ class InputConvention:
     def from_dict(cls, data: dict[str, Any]) -> "InputConvention":
         return cls(scale=str(data.get("scale", UNKNOWN)), layout=str(data.get("layout", "")),
                    accuracies={str(k): float(v) for k, v in (data.get("accuracies") or {}).items()},
+                   losses={str(k): float(v) for k, v in (data.get("losses") or {}).items()},
                    sample_size=int(data.get("sample_size") or 0), source=str(data.get("source", "detected")))
 
     def chosen(self, scale: str) -> "InputConvention":
         """The same convention with the scale a person picked ("unit" or "raw")."""
         if scale not in INPUT_SCALES:
             raise ValueError(f"Unknown input scale {scale!r}; use one of {', '.join(INPUT_SCALES)}.")
-        return InputConvention(scale, self.layout, dict(self.accuracies), self.sample_size, "chosen")
+        return InputConvention(scale, self.layout, dict(self.accuracies), dict(self.losses), self.sample_size,
+                               "chosen")
 
 
 def layout_of(model: Any) -> str:
@@ -85,24 +91,30 @@ def layout_of(model: Any) -> str:
 
 def detect_convention(model: Any, mnist: Any | None, sample: int = SAMPLE_SIZE, seed: int = 0) -> InputConvention:
     """Score `sample` seeded MNIST test digits (mnist: data.mnist.MnistData) with each pixel
-    scale and keep the most accurate one if it reaches WORKS (50%); "unknown" without MNIST
-    or when no scale works. The layout is the model's input shape."""
+    scale; of those reaching WORKS (50%) accuracy keep the one with the lowest mean
+    cross-entropy; "unknown" without MNIST or when no scale works. The layout is the
+    model's input shape."""
     layout = layout_of(model)
     if mnist is None:
         return InputConvention(UNKNOWN, layout, source=UNKNOWN)
+    from digitstudio.drawing.predict import _as_probabilities  # a model ending in logits gets a softmax
     from digitstudio.explain.inspection import predict_probabilities
 
     count = min(sample, len(mnist.x_test))
     pick = np.sort(np.random.default_rng(seed).permutation(len(mnist.x_test))[:count])
     images, labels = mnist.x_test[pick].astype(np.float32) / 255.0, np.asarray(mnist.y_test[pick])
-    accuracies = {}
+    accuracies, losses = {}, {}
     for scale in INPUT_SCALES:
-        probs = predict_probabilities(model, images * np.float32(PIXEL_FACTORS[scale]))
-        correct = np.argmax(probs, axis=1) == labels
-        accuracies[scale] = float(correct.mean()) if np.isfinite(probs).all() else 0.0
-    best = max(accuracies, key=accuracies.get)
-    scale = best if accuracies[best] >= WORKS else UNKNOWN
-    return InputConvention(scale, layout, accuracies, count, "detected")
+        outputs = predict_probabilities(model, images * np.float32(PIXEL_FACTORS[scale]))
+        probs = _as_probabilities(outputs).astype(np.float64) if np.isfinite(outputs).all() else outputs
+        if not np.isfinite(probs).all():
+            accuracies[scale], losses[scale] = 0.0, float("inf")
+            continue
+        accuracies[scale] = float((np.argmax(probs, axis=1) == labels).mean())
+        losses[scale] = float(-np.log(np.clip(probs[np.arange(count), labels], 1e-12, 1.0)).mean())
+    working = [scale for scale in INPUT_SCALES if accuracies[scale] >= WORKS]
+    scale = min(working, key=losses.get) if working else UNKNOWN
+    return InputConvention(scale, layout, accuracies, losses, count, "detected")
 
 
 def pixel_factor(record: dict[str, Any]) -> float:
