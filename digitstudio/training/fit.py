@@ -20,7 +20,7 @@ import numpy as np
 
 from digitstudio.data.augment import augmented_dataset
 from digitstudio.data.mnist import MnistData, to_model_input
-from digitstudio.modeling.spec import PIXEL_FACTORS, ModelSpec, count_params, format_number, validate
+from digitstudio.modeling.spec import ModelSpec, count_params, format_number, validate
 from digitstudio.storage.files import save_model_atomic, write_json_atomic
 
 ProgressFn = Callable[[dict[str, Any]], None]
@@ -101,10 +101,9 @@ def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
     if spec.train_size is not None and spec.train_size < len(x):
         order = np.random.default_rng(spec.seed).permutation(len(x))[: spec.train_size]
         x, y = x[np.sort(order)], y[np.sort(order)]
-    factor = PIXEL_FACTORS[spec.input_scale]
-    x = to_model_input(x) * np.float32(factor)
+    x = _pixels(x, spec.input_scale)
     y = _labels(y, spec)
-    x_test, y_test = to_model_input(data.x_test) * np.float32(factor), _labels(data.y_test, spec)
+    x_test, y_test = _pixels(data.x_test, spec.input_scale), _labels(data.y_test, spec)
     validation = None
     if spec.validate_on_test:
         validation = (x_test, y_test)
@@ -114,6 +113,13 @@ def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
             validation = (x[-n_val:], y[-n_val:])
             x, y = x[:-n_val], y[:-n_val]
     return Prepared(x, y, validation, x_test, y_test)
+
+
+def _pixels(images: np.ndarray, input_scale: str) -> np.ndarray:
+    """uint8 (n, 28, 28) → float32 (n, 28, 28, 1): [0, 1] for "unit", 0–255 for "raw"."""
+    if input_scale == "raw":
+        return np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+    return to_model_input(images)
 
 
 def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
