@@ -285,3 +285,39 @@ def test_uploading_garbage_is_refused_in_plain_words(app):
     app.file_uploader(key="model_upload").upload("notes.keras", b"PK\x03\x04 truncated").run()
     assert not app.exception
     assert any("is not a Keras model file" in e.value for e in app.error)
+
+
+def test_oversized_setups_in_a_link_or_pasted_are_refused_before_building(monkeypatch):
+    """The same cap holds for a ?spec= link and a pasted spec: spec.validate counts the
+    parameters with plain arithmetic and nothing is built (RSS stays put)."""
+    import base64
+
+    from digitstudio.modeling import build
+    from digitstudio.modeling.spec import ModelSpec, SpecError, validate
+    from digitstudio.storage.share import spec_from_query
+
+    def never(*args, **kwargs):
+        raise AssertionError("an oversized setup reached Keras")
+
+    monkeypatch.setattr(build, "build_model", never)
+    monkeypatch.setattr(keras, "Sequential", never)
+    deep = {"layers": [{"type": "dense", "units": 4096}] * 5}  # each layer in range; 70,381,578 parameters
+    wide = {"layers": [{"type": "dense", "units": 400_000}]}
+
+    def link(setup):
+        return {"spec": base64.urlsafe_b64encode(json.dumps(setup).encode()).decode().rstrip("=")}
+
+    refusals = [
+        (lambda: spec_from_query(link(deep)), "70,381,578 parameters; the limit here is 5,000,000"),
+        (lambda: spec_from_query(link(wide)), "units must be between 1 and 4096, not 400000"),
+        (lambda: validate(ModelSpec.from_json(json.dumps(deep))), "70,381,578 parameters"),
+    ]
+    for refuse, message in refusals:
+        with pytest.raises(SpecError, match=message):
+            refuse()
+    before = rss_mb()
+    for _ in range(20):
+        for refuse, message in refusals:
+            with pytest.raises(SpecError, match=message):
+                refuse()
+    assert rss_mb() - before < 20
