@@ -143,3 +143,18 @@ def test_train_py_writes_tensorboard_logs_beside_its_model(tmp_path, mnist_path)
             "--out", str(out)]
     assert cli.main(argv) == 0
     assert scalar_tags(tmp_path / "runs" / "mlp-logs" / "train")["epoch_accuracy"] == 1
+
+
+# --- ONNX -------------------------------------------------------------------------------------
+
+def test_onnx_outputs_match_keras_on_100_digits(small_mnist, mnist):
+    pytest.importorskip("tf2onnx")
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from digitstudio.storage.export_onnx import onnx_bytes
+
+    model = train(ModelSpec(layers=parse_layers("conv2d:8:3:relu,batchnorm,maxpool:2,dense:32:relu"), epochs=1,
+                            batch_size=64), small_mnist).model
+    session = onnxruntime.InferenceSession(onnx_bytes(model))
+    x = (mnist.x_test[:100].astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
+    got = session.run(None, {"pixels": x})[0]
+    np.testing.assert_allclose(got, model(x, training=False).numpy(), atol=1e-4)
