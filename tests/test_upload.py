@@ -321,3 +321,31 @@ def test_oversized_setups_in_a_link_or_pasted_are_refused_before_building(monkey
             with pytest.raises(SpecError, match=message):
                 refuse()
     assert rss_mb() - before < 20
+
+
+def test_compressed_arrays_that_would_unpack_to_gigabytes_are_refused(files, tmp_path, monkeypatch):
+    """An HDF5 dataset can be gzip-compressed: a small file whose weights unpack to 400 MB is
+    refused from the arrays' shapes, before Keras reads any of them."""
+    import h5py
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file reached Keras")
+
+    monkeypatch.setattr(models_module.keras.saving, "load_model", never)
+    good_h5 = tmp_path / "bomb.h5"
+    good_h5.write_bytes(files["good_h5"])
+    with h5py.File(good_h5, "a") as file:
+        file.create_dataset("extra", shape=(100_000_000,), dtype="float32", compression="gzip", fillvalue=0)
+    assert good_h5.stat().st_size < 2 * 2**20
+    with pytest.raises(ModelFileError, match=r"bomb.h5 holds 3\d\d MB of arrays once unpacked"):
+        load_uploaded_model("bomb.h5", good_h5.read_bytes())
+
+    with zipfile.ZipFile(io.BytesIO(files["good"])) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    entries["model.weights.h5"] = good_h5.read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"bomb.keras holds 3\d\d MB of arrays"):
+        load_uploaded_model("bomb.keras", buffer.getvalue())

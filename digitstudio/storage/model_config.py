@@ -10,6 +10,7 @@ refused in milliseconds with no memory spent.
 
     read_config(name, data)   -> dict (the model's config JSON)
     plan_from_config(config)  -> ConfigPlan(input_shape, layers, params)
+    stored_array_bytes(name, data) -> int (bytes the file's HDF5 arrays unpack to)
 
 The formulas are the ones spec.layer_plan uses (Dense: in·units + units; Conv2D:
 k_h·k_w·in·filters + filters; BatchNormalization: 4·channels) extended with the
@@ -97,6 +98,32 @@ def _h5_config(name: str, data: bytes) -> str:
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{name}: its model description is {len(text) / 2**20:.1f} MB; a digit model's is a few KB.")
     return text
+
+
+def stored_array_bytes(name: str, data: bytes) -> int:
+    """Bytes the HDF5 arrays (weights, optimizer state) of a .h5 file, or of the
+    model.weights.h5 inside a .keras zip, take once read: from each dataset's shape and
+    type, without reading any. An HDF5 dataset can be compressed, so a small file could
+    otherwise unpack to gigabytes when Keras reads its weights. 0 when there are none."""
+    import h5py
+
+    def total(source) -> int:
+        sizes: list[int] = []
+        with h5py.File(source, "r") as file:
+            file.visititems(lambda _, item: sizes.append(
+                int(item.size) * item.dtype.itemsize) if isinstance(item, h5py.Dataset) else None)
+        return sum(sizes)
+
+    try:
+        if not name.lower().endswith(".keras"):
+            return total(io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "model.weights.h5" not in archive.namelist():
+                return 0
+            with archive.open("model.weights.h5") as weights:  # seekable: h5py reads only the metadata
+                return total(weights)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+        raise ConfigError(f"{name}: its weights cannot be read (the file may be truncated).") from None
 
 
 # --- counting ----------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import keras
 
-from digitstudio.storage.model_config import ConfigError, plan_from_config, read_config
+from digitstudio.modeling.spec import MAX_PARAMS
+from digitstudio.storage.model_config import ConfigError, plan_from_config, read_config, stored_array_bytes
 
 
 class ModelFileError(RuntimeError):
@@ -28,6 +29,9 @@ class ModelFileError(RuntimeError):
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # matches server.maxUploadSize in .streamlit/config.toml
 # A 20 MB zip can unpack to gigabytes; a model this app can use is far smaller.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# Arrays a file may hold: float32 weights of MAX_PARAMS parameters (20 MB) with room for
+# optimizer state saved beside them (Adam keeps two more copies) and float64.
+MAX_ARRAY_BYTES = 16 * MAX_PARAMS
 UPLOAD_SUFFIXES = (".keras", ".h5")
 INPUT_SHAPES = ((28, 28, 1), (28, 28), (784,))
 
@@ -68,10 +72,14 @@ def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> s
         _check_keras_zip(shown, data)
     try:
         plan = plan_from_config(read_config(shown, data))
+        arrays = stored_array_bytes(shown, data)
     except ConfigError as exc:
         message = str(exc)
         raise ModelFileError(message if message.startswith(shown) else f"{shown}: {message}") from None
     _check_shapes(plan.input_shape, plan.output_shape, shown)
+    if arrays > MAX_ARRAY_BYTES:
+        raise ModelFileError(f"{shown} holds {arrays / 2**20:,.0f} MB of arrays once unpacked; a model within "
+                             f"{MAX_PARAMS:,} parameters needs at most {MAX_ARRAY_BYTES // 2**20} MB.")
     return shown
 
 
