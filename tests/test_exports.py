@@ -158,3 +158,14 @@ def test_onnx_outputs_match_keras_on_100_digits(small_mnist, mnist):
     x = (mnist.x_test[:100].astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
     got = session.run(None, {"pixels": x})[0]
     np.testing.assert_allclose(got, model(x, training=False).numpy(), atol=1e-4)
+
+
+def test_a_saved_run_keeps_its_tensorboard_logs_in_its_folder(small_mnist, tmp_path):
+    from digitstudio.storage.runs import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    training_logs = tmp_path / "runs" / ".training-logs-job1"  # hidden: not a run while training
+    result = train(ModelSpec(layers=parse_layers("dense:8"), epochs=1), small_mnist, log_dir=training_logs)
+    run = store.save(result, label="with logs", log_dir=training_logs)
+    assert scalar_tags(store.resolve(run["id"]) / "logs" / "train")["epoch_loss"] == 1
+    assert not training_logs.exists() and [r["id"] for r in store.list()] == [run["id"]]
