@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Training {spec.layers_compact() or '(softmax only)'} → softmax: {count_params(spec):,} parameters, "
           f"{spec.optimizer} lr {spec.learning_rate:g}, {spec.epochs} epochs, batch {spec.batch_size}, "
           f"data {data.source}", flush=True)
-    result = train(spec, data, on_progress=print_progress)
+    log_dir = out.with_name(f"{out.stem}-logs")  # TensorBoard: tensorboard --logdir runs/
+    result = train(spec, data, on_progress=print_progress, log_dir=log_dir)
     if result.status in ("diverged", "failed"):
         print(f"error: {result.message}", file=sys.stderr)
         return 1
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     json_path = save_result(result, out, extra={"command": command, "preset": args.preset})
     print(f"test accuracy {result.test_accuracy:.4f}  test loss {result.test_loss:.4f}  "
           f"({result.train_seconds:.1f}s, {result.status})")
-    print(f"wrote {out} and {json_path}")
+    print(f"wrote {out}, {json_path} and TensorBoard logs in {log_dir}/")
     return 0
 
 

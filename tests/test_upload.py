@@ -1,10 +1,12 @@
-"""Uploaded model files are untrusted: only a .keras file within the size limit, that
-Keras loads in safe mode (no Python code from the file runs) and that reads 28×28
-digits into 10 classes, is kept, and only inside the runs folder."""
+"""Uploaded model files are untrusted: only a .keras or legacy .h5 file within the size
+limit, whose config counts at most spec.MAX_PARAMS parameters (read before Keras builds
+anything), that Keras loads in safe mode (no Python code from the file runs) and that
+reads 28×28 digits into 10 classes, is kept, and only inside the runs folder."""
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -22,9 +24,9 @@ from digitstudio.storage.model_files import (  # noqa: E402
 from digitstudio.storage.runs import RunStore, is_valid_run_id  # noqa: E402
 
 
-def saved_bytes(folder: Path, name: str, *layers, input_shape=(28, 28, 1)) -> bytes:
+def saved_bytes(folder: Path, name: str, *layers, input_shape=(28, 28, 1), suffix=".keras") -> bytes:
     model = keras.Sequential([keras.Input(input_shape), *layers])
-    path = folder / f"{name}.keras"
+    path = folder / f"{name}{suffix}"
     model.save(path)
     return path.read_bytes()
 
@@ -41,12 +43,16 @@ def files(tmp_path_factory):
         "good": saved_bytes(folder, "good", keras.layers.Flatten(), dense10()),
         "flat": saved_bytes(folder, "flat", dense10(), input_shape=(784,)),
         "lambda": saved_bytes(folder, "lambda", keras.layers.Lambda(code), keras.layers.Flatten(), dense10()),
+        "lambda_h5": saved_bytes(folder, "lambda", keras.layers.Lambda(code), keras.layers.Flatten(), dense10(),
+                                 suffix=".h5"),
+        "good_h5": saved_bytes(folder, "good", keras.layers.Flatten(), keras.layers.Dense(32, activation="relu"),
+                               dense10(), suffix=".h5"),
         "rgb_input": saved_bytes(folder, "rgb", keras.layers.Flatten(), dense10(), input_shape=(32, 32, 3)),
         "five_classes": saved_bytes(folder, "five", keras.layers.Flatten(), keras.layers.Dense(5)),
     }
-    assert marker.exists()  # building the Lambda model ran its code once…
+    assert marker.exists()  # building the Lambda model ran its code…
     marker.unlink()  # …so start clean
-    return {**made, "marker": marker}
+    return {**made, "marker": marker, "folder": folder}
 
 
 def test_a_good_model_is_accepted_and_predicts(files):
@@ -105,9 +111,107 @@ def test_files_that_are_not_keras_models_are_refused_in_plain_words(files, name,
 
 
 def test_a_wrong_extension_is_refused_even_with_good_bytes(files):
-    for name in ("model.h5", "model.keras.exe", "model", "model.pkl"):
-        with pytest.raises(ModelFileError, match="only .keras model files"):
+    for name in ("model.keras.exe", "model", "model.pkl", "model.hdf5"):
+        with pytest.raises(ModelFileError, match=r"only .keras \(Keras 3\) or .h5 \(legacy Keras\) model files"):
             load_uploaded_model(name, files["good"])
+    with pytest.raises(ModelFileError, match="is not a Keras .h5 model file"):
+        load_uploaded_model("renamed.h5", files["good"])  # a .keras zip is no HDF5 file
+
+
+# --- legacy .h5 ------------------------------------------------------------------------------
+
+def test_a_legacy_h5_model_is_accepted_and_predicts(files):
+    model = load_uploaded_model("mnist_dnn_v1.h5", files["good_h5"])
+    assert model.count_params() == 784 * 32 + 32 + 32 * 10 + 10
+    assert Predictor(model).probabilities(np.zeros((28, 28), np.float32)).shape == (10,)
+
+
+def test_a_lambda_inside_an_h5_is_refused_and_its_code_never_runs(files):
+    with pytest.raises(ModelFileError, match="contains Python code") as refused:
+        load_uploaded_model("sneaky.h5", files["lambda_h5"])
+    assert "Lambda" in str(refused.value) and "\n" not in str(refused.value)
+    assert not files["marker"].exists()
+
+
+def test_keras_safe_mode_also_refuses_the_h5_lambda_behind_the_config_check(files):
+    """Defence in depth: even a file that slipped past the config check (here: loaded
+    directly) meets Keras's safe_mode, which refuses the Lambda without running it."""
+    path = files["folder"] / "behind.h5"
+    path.write_bytes(files["lambda_h5"])
+    with pytest.raises(ModelFileError, match="contains Python code"):
+        models_module._load_checked(path, "behind.h5")
+    assert not files["marker"].exists()
+
+
+# --- parameters counted before Keras builds anything -----------------------------------------
+
+def keras_with_dense(units: int) -> bytes:
+    """A .keras file (config.json + metadata.json, no weights: under 1 KB) whose config
+    declares Input(784) → Dense(units) → Dense(10), as Keras itself writes it."""
+    small = keras.Sequential([keras.Input((784,)), keras.layers.Dense(3), keras.layers.Dense(10)])
+    config = json.loads(json.dumps(keras.saving.serialize_keras_object(small)))
+    config["config"]["layers"][1]["config"]["units"] = units
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("metadata.json", json.dumps({"keras_version": keras.__version__}))
+    return buffer.getvalue()
+
+
+def h5_with_dense(folder: Path, units: int) -> bytes:
+    """A legacy .h5 whose model_config (Keras 2 style, as tf.keras wrote it) declares
+    Dense(units) on 784 pixels; no weights."""
+    import h5py
+
+    config = {"class_name": "Sequential", "config": {"name": "big", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 784], "name": "in"}},
+        {"class_name": "Dense", "config": {"name": "d1", "units": units, "activation": "relu"}},
+        {"class_name": "Dense", "config": {"name": "d2", "units": 10, "activation": "softmax"}}]}}
+    path = folder / f"big-{units}.h5"
+    with h5py.File(path, "w") as file:
+        file.attrs["model_config"] = json.dumps(config)
+        file.attrs["keras_version"] = "2.15.0"
+        file.create_group("model_weights")
+    return path.read_bytes()
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    pytest.skip("no /proc/self/status here")
+
+
+def test_an_oversized_model_is_refused_from_its_config_and_memory_stays_put(files, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("an oversized model reached Keras")
+
+    monkeypatch.setattr(models_module.keras.saving, "load_model", never)
+    uploads = {"big.keras": keras_with_dense(400_000), "big.h5": h5_with_dense(files["folder"], 400_000)}
+    assert len(uploads["big.keras"]) < 2000
+    for name, data in uploads.items():  # once first: imports (h5py) are not what is measured
+        with pytest.raises(ModelFileError, match=r"more than 5,000,000 parameters \(314,000,000 by layer 1"):
+            load_uploaded_model(name, data)
+    before = rss_mb()
+    for _ in range(10):
+        for name, data in uploads.items():
+            with pytest.raises(ModelFileError, match="the limit here is 5,000,000, as for training"):
+                load_uploaded_model(name, data)
+    assert rss_mb() - before < 20
+
+
+def test_a_model_just_under_the_cap_passes_the_config_check(files):
+    units = (5_000_000 - 10) // (784 + 1 + 10)  # Dense(units) + Dense(10) stays under the cap
+    models_module.check_upload("edge.keras", keras_with_dense(units))
+    with pytest.raises(ModelFileError, match="more than 5,000,000"):
+        models_module.check_upload("edge.keras", keras_with_dense(units + 1))
+
+
+def test_a_layer_the_app_cannot_count_is_refused_in_one_line(files):
+    data = saved_bytes(files["folder"], "lstm", keras.layers.Reshape((28, 28)), keras.layers.LSTM(8),
+                       keras.layers.Dense(10))
+    with pytest.raises(ModelFileError, match=r"lstm.keras: layer 'lstm' \(LSTM\) is a layer type this app cannot"):
+        load_uploaded_model("lstm.keras", data)
 
 
 def test_a_zip_bomb_is_refused_before_unpacking(files, monkeypatch):
@@ -156,7 +260,7 @@ def app(tmp_path, mnist_path, monkeypatch):
 
 def test_uploading_a_good_model_makes_it_the_sessions_model(app, files, tmp_path):
     uploader = app.file_uploader(key="model_upload")
-    assert uploader.allowed_type == [".keras"]
+    assert uploader.allowed_type == [".keras", ".h5"]
     uploader.upload("../../My Model.keras", files["good"]).run()
     assert not app.exception
     assert any("passed the checks" in s.value for s in app.success)
@@ -181,3 +285,67 @@ def test_uploading_garbage_is_refused_in_plain_words(app):
     app.file_uploader(key="model_upload").upload("notes.keras", b"PK\x03\x04 truncated").run()
     assert not app.exception
     assert any("is not a Keras model file" in e.value for e in app.error)
+
+
+def test_oversized_setups_in_a_link_or_pasted_are_refused_before_building(monkeypatch):
+    """The same cap holds for a ?spec= link and a pasted spec: spec.validate counts the
+    parameters with plain arithmetic and nothing is built (RSS stays put)."""
+    import base64
+
+    from digitstudio.modeling import build
+    from digitstudio.modeling.spec import ModelSpec, SpecError, validate
+    from digitstudio.storage.share import spec_from_query
+
+    def never(*args, **kwargs):
+        raise AssertionError("an oversized setup reached Keras")
+
+    monkeypatch.setattr(build, "build_model", never)
+    monkeypatch.setattr(keras, "Sequential", never)
+    deep = {"layers": [{"type": "dense", "units": 4096}] * 5}  # each layer in range; 70,381,578 parameters
+    wide = {"layers": [{"type": "dense", "units": 400_000}]}
+
+    def link(setup):
+        return {"spec": base64.urlsafe_b64encode(json.dumps(setup).encode()).decode().rstrip("=")}
+
+    refusals = [
+        (lambda: spec_from_query(link(deep)), "70,381,578 parameters; the limit here is 5,000,000"),
+        (lambda: spec_from_query(link(wide)), "units must be between 1 and 4096, not 400000"),
+        (lambda: validate(ModelSpec.from_json(json.dumps(deep))), "70,381,578 parameters"),
+    ]
+    for refuse, message in refusals:
+        with pytest.raises(SpecError, match=message):
+            refuse()
+    before = rss_mb()
+    for _ in range(20):
+        for refuse, message in refusals:
+            with pytest.raises(SpecError, match=message):
+                refuse()
+    assert rss_mb() - before < 20
+
+
+def test_compressed_arrays_that_would_unpack_to_gigabytes_are_refused(files, tmp_path, monkeypatch):
+    """An HDF5 dataset can be gzip-compressed: a small file whose weights unpack to 400 MB is
+    refused from the arrays' shapes, before Keras reads any of them."""
+    import h5py
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file reached Keras")
+
+    monkeypatch.setattr(models_module.keras.saving, "load_model", never)
+    good_h5 = tmp_path / "bomb.h5"
+    good_h5.write_bytes(files["good_h5"])
+    with h5py.File(good_h5, "a") as file:
+        file.create_dataset("extra", shape=(100_000_000,), dtype="float32", compression="gzip", fillvalue=0)
+    assert good_h5.stat().st_size < 2 * 2**20
+    with pytest.raises(ModelFileError, match=r"bomb.h5 holds 3\d\d MB of arrays once unpacked"):
+        load_uploaded_model("bomb.h5", good_h5.read_bytes())
+
+    with zipfile.ZipFile(io.BytesIO(files["good"])) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    entries["model.weights.h5"] = good_h5.read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"bomb.keras holds 3\d\d MB of arrays"):
+        load_uploaded_model("bomb.keras", buffer.getvalue())

@@ -50,9 +50,10 @@ def cached_weights(_model, key: str):
 def cached_explanation(_predictor, key: str, image_key: str, image: np.ndarray):
     """(probabilities, activations, evidence map, ink-would-help map) for one image."""
     predicted, probs = ins.predicted_class(_predictor, image)
-    activations = ins.layer_activations(_predictor.model, image)
+    fed = ins.as_image28(image) * _predictor.input_scale  # what the model itself receives (0–255 for raw models)
+    activations = ins.layer_activations(_predictor.model, fed)
     # One gradient serves both maps: "gradient_x_input" is the same gradient times the pixels.
-    where = ins.saliency(_predictor.model, image, predicted, method="gradient")
+    where = ins.saliency(_predictor.model, fed, predicted, method="gradient")
     evidence = where * ins.as_image28(image)
     return probs, [tuple(a) for a in activations], evidence, where
 

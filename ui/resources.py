@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from digitstudio.data.mnist import ENV_VAR, DataError, MnistData, load_mnist, resolve_source
+from digitstudio.drawing.convention import pixel_factor
 from digitstudio.drawing.predict import Predictor
 from digitstudio.storage.model_files import ModelFileError, load_model
 from digitstudio.storage.runs import RunStore
@@ -85,12 +86,16 @@ class ModelRef:
     path: str
     label: str
     run_id: str | None = None  # None = the shipped model
+    input_scale: float = 1.0  # the model's [0, 1] pixels are multiplied by this (255 for raw-pixel models)
 
 
-def run_ref(path: Path | str, run_id: str, test_accuracy: float | None = None, note: str = "") -> ModelRef:
-    """A run's model, labelled the same wherever the page offers it."""
-    detail = note or (f"{test_accuracy:.1%} test" if test_accuracy is not None else "")
-    return ModelRef(path=str(path), run_id=run_id, label=run_id + (f" ({detail})" if detail else ""))
+def run_ref(run: dict) -> ModelRef:
+    """A run's model (from its record), labelled the same wherever the page offers it."""
+    detail = f"{run['test_accuracy']:.1%} test" if run.get("test_accuracy") is not None else ""
+    if run.get("status") == "uploaded":
+        detail = f"uploaded{', ' + detail if detail else ''}"
+    return ModelRef(path=str(run_store().model_path(run["id"])), run_id=run["id"], input_scale=pixel_factor(run),
+                    label=run["id"] + (f" ({detail})" if detail else ""))
 
 
 def shipped_ref() -> ModelRef:
@@ -101,9 +106,9 @@ def shipped_ref() -> ModelRef:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=16)
-def predictor_for(path: str, mtime: float) -> Predictor:
+def predictor_for(path: str, mtime: float, input_scale: float = 1.0) -> Predictor:
     """One Predictor per model file (and version of it), shared by all sessions."""
-    return Predictor(load_model(path))
+    return Predictor(load_model(path), input_scale=input_scale)
 
 
 def active_ref() -> ModelRef:
@@ -122,7 +127,8 @@ def active_predictor() -> tuple[Predictor | None, ModelRef, str]:
     for candidate in (ref, shipped) if ref != shipped else (shipped,):
         try:
             path = Path(candidate.path)
-            predictor = predictor_for(str(path), path.stat().st_mtime if path.exists() else 0.0)
+            predictor = predictor_for(str(path), path.stat().st_mtime if path.exists() else 0.0,
+                                      candidate.input_scale)
         except (ModelFileError, OSError) as exc:
             problems.append(f"{candidate.label}: {exc}")
             continue

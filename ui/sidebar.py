@@ -187,6 +187,7 @@ def training_form(locked: bool = False) -> None:
             _choice(st, "loss")
             _check(st, "validate_on_test")
             _check(st, "augment")
+            _choice(st, "input_scale")
             _number(st, "seed")
         check, train = st.columns(2)
         # on_click runs before the page is drawn, so a link's old error is already gone

@@ -66,7 +66,7 @@ def _apply_result(snapshot: JobSnapshot) -> None:
     """Once per job: make a finished run this session's model."""
     st.session_state[DONE_KEY] = snapshot.job_id
     if snapshot.state.has_model and snapshot.run_id:
-        set_active(run_ref(run_store().model_path(snapshot.run_id), snapshot.run_id, snapshot.test_accuracy))
+        set_active(run_ref(run_store().get(snapshot.run_id)))
 
 
 def _panel_body() -> None:

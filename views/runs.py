@@ -8,15 +8,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from digitstudio.drawing.convention import INPUT_SCALES_SHOWN
 from digitstudio.modeling.cli import command_line
 from digitstudio.modeling.spec import ModelSpec
-from digitstudio.storage.model_files import (
-    MAX_UPLOAD_BYTES,
-    ModelFileError,
-    load_uploaded_model,
-)
+from digitstudio.storage.export_code import keras_script
+from digitstudio.storage.export_onnx import onnx_available, onnx_bytes
+from digitstudio.storage.export_tflite import tflite_bytes
+from digitstudio.storage.model_files import MAX_UPLOAD_BYTES, ModelFileError
+from digitstudio.storage.uploads import accept_upload, choose_input_scale
 from ui.charts import curves_row, runs_frame
-from ui.resources import ModelRef, active_ref, classroom_mode, run_ref, run_store, set_active, shipped_ref
+from ui.resources import active_ref, classroom_mode, mnist_or_error, run_ref, run_store, set_active, shipped_ref
 
 
 def _table(runs: list[dict]) -> pd.DataFrame:
@@ -24,6 +25,8 @@ def _table(runs: list[dict]) -> pd.DataFrame:
         "run": run["id"],
         "status": run.get("status"),
         "test accuracy": run.get("test_accuracy"),
+        "input": run.get("input_words") or ("expects raw 0–255 pixels" if (run.get("spec") or {}).get(
+            "input_scale") == "raw" else "0–1 pixels"),
         "params": run.get("params"),
         "epochs": run.get("epochs_completed"),
         "seconds": run.get("train_seconds"),
@@ -73,10 +76,13 @@ def _run_actions(run: dict, locked: bool = False) -> None:
                        else "no test accuracy"))
         if run.get("message"):
             st.caption(run["message"])
+        if run.get("input_words"):
+            st.caption(f"Input: {run['input_words']}.")
+        if (run.get("input_convention") or {}).get("scale") == "unknown" and not locked:
+            _ask_input_scale(run_id)
         cols = st.columns(3)
         if run.get("has_model"):
-            ref = run_ref(store.model_path(run_id), run_id, run.get("test_accuracy"))
-            cols[0].button("Use for drawing", key=f"use_{run_id}", on_click=set_active, args=(ref,),
+            cols[0].button("Use for drawing", key=f"use_{run_id}", on_click=set_active, args=(run_ref(run),),
                            disabled=active_ref().run_id == run_id)  # by id: labels may differ
             cols[1].download_button("Download .keras", data=store.model_path(run_id).read_bytes(),
                                     file_name=f"{run_id}.keras", key=f"dl_{run_id}",
@@ -88,16 +94,56 @@ def _run_actions(run: dict, locked: bool = False) -> None:
             st.rerun()
         if run.get("spec"):
             st.code(run.get("command") or command_line(ModelSpec.from_dict(run["spec"])), language="bash")
+        _exports(run)
+
+
+def _exports(run: dict) -> None:
+    """The run in the formats engineers use: plain Keras code, TensorFlow Lite, ONNX."""
+    store, run_id = run_store(), run["id"]
+    with st.expander("Export: Keras code, TensorFlow Lite, ONNX", icon=":material/code:"):
+        if run.get("spec"):
+            script = keras_script(ModelSpec.from_dict(run["spec"]), title=run_id)
+            st.caption("A standalone script in the style of the keras.io examples that rebuilds and trains "
+                       "this exact model with plain Keras (`python train_model.py --help`).")
+            st.download_button("Download the Keras script (.py)", data=script, file_name=f"{run_id}.py",
+                               key=f"py_{run_id}", mime="text/x-python", icon=":material/download:")
+            st.code(script, language="python")
+        if not run.get("has_model"):
+            return
+        cols = st.columns(2)
+        cols[0].download_button("Download .tflite", data=lambda: tflite_bytes(store.load_model(run_id)),
+                                file_name=f"{run_id}.tflite", key=f"tflite_{run_id}",
+                                mime="application/octet-stream", icon=":material/phone_android:",
+                                help="TensorFlow Lite (LiteRT) for phones and microcontrollers; converted on click")
+        if onnx_available():
+            cols[1].download_button("Download .onnx", data=lambda: onnx_bytes(store.load_model(run_id)),
+                                    file_name=f"{run_id}.onnx", key=f"onnx_{run_id}",
+                                    mime="application/octet-stream", icon=":material/share:",
+                                    help="ONNX (tf2onnx), for ONNX Runtime and other frameworks; converted on click")
+
+
+def _ask_input_scale(run_id: str) -> None:
+    """MNIST was not available to detect the uploaded model's pixel convention: ask."""
+    choice = st.radio("Which pixels does this model expect?", list(INPUT_SCALES_SHOWN),
+                      format_func=INPUT_SCALES_SHOWN.get, key=f"scale_{run_id}", index=None, horizontal=True,
+                      help="Models from tutorials that skip the division by 255 expect raw pixels.")
+    if choice is not None:
+        data, _ = mnist_or_error()
+        record = choose_input_scale(run_store(), run_id, choice, data)
+        if active_ref().run_id == run_id:
+            set_active(run_ref(record))
+        st.rerun()
 
 
 # --- uploading a model -----------------------------------------------------------------
 
 def _upload_box(expanded: bool) -> None:
-    with st.expander("Upload a model (.keras)", expanded=expanded, icon=":material/upload:"):
+    with st.expander("Upload a model (.keras or .h5)", expanded=expanded, icon=":material/upload:"):
         st.file_uploader(
-            "A Keras 3 model that reads 28×28 digits into 10 classes", type=["keras"], key=UPLOAD_KEY,
-            on_change=_take_upload, max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-            help="Checked before use: no code inside the file is ever run (no Lambda layers).",
+            "A Keras model that reads 28×28 digits into 10 classes (Keras 3 .keras, or a tutorial's .h5)",
+            type=["keras", "h5"], key=UPLOAD_KEY, on_change=_take_upload, max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+            help="Checked before anything is built: size, parameter count, no Python code inside (no Lambda "
+                 "layers). Then scored on the MNIST test set, and its pixel convention (0–1 or 0–255) found.",
         )
     # Outside the expander: after an upload the list is no longer empty and the box folds.
     kind, message = st.session_state.pop(UPLOAD_RESULT_KEY, (None, ""))
@@ -109,24 +155,24 @@ def _upload_box(expanded: bool) -> None:
 
 def _take_upload() -> None:
     """Runs before the page is drawn (on_change), so the whole page already uses an
-    accepted model. The file is untrusted: load_uploaded_model checks it, and only
-    then are its bytes kept as a run (under a sanitised id, inside the runs folder)."""
+    accepted model. The file is untrusted: accept_upload checks it before Keras builds
+    anything, and only then keeps it as a run (under a sanitised id, inside the runs
+    folder), scored on MNIST with its pixel convention found."""
     uploaded = st.session_state.get(UPLOAD_KEY)
     if uploaded is None:
         return
-    data = uploaded.getvalue()
+    data, _ = mnist_or_error()
     try:
-        model = load_uploaded_model(uploaded.name, data)
+        run = accept_upload(run_store(), uploaded.name, uploaded.getvalue(), data)
     except ModelFileError as exc:
         st.session_state[UPLOAD_RESULT_KEY] = ("error", f"Not used: {exc}")
         return
+    set_active(run_ref(run))
     shown = Path(uploaded.name).name[:80]
-    run = run_store().save_model_file(data, label=f"upload-{Path(shown).stem}", info={
-        "params": model.count_params(), "message": f"Uploaded from {shown}.", "source_file": shown})
-    set_active(ModelRef(path=str(run_store().model_path(run["id"])), run_id=run["id"],
-                        label=f"{run['id']} (uploaded)"))
+    score = f", {run['test_accuracy']:.1%} on the MNIST test set" if run.get("test_accuracy") is not None else ""
     st.session_state[UPLOAD_RESULT_KEY] = (
-        "success", f"{shown} passed the checks and now reads your drawings (kept as run {run['id']}).")
+        "success", f"{shown} passed the checks ({run['input_words']}{score}) and now reads your drawings "
+                   f"(kept as run {run['id']}).")
 
 
 runs_view(locked=classroom_mode())

@@ -44,30 +44,34 @@ def describe(probs) -> Prediction:
 
 class Predictor:
     """Wraps a Keras model that reads 28×28 digits (input (28,28,1), (28,28) or (784,))
-    into 10 classes. `probabilities()` takes float images in [0, 1]."""
+    into 10 classes. `probabilities()` takes float images in [0, 1]; `input_scale`
+    multiplies them first (255.0 for a model that expects raw 0–255 pixels; see
+    drawing/convention.py, which detects it for uploads)."""
 
-    def __init__(self, model, warm_up: bool = True):
+    def __init__(self, model, warm_up: bool = True, input_scale: float = 1.0):
         import tensorflow as tf
 
         self.model = model
         input_shape = tuple(model.input_shape[1:])
         self.input_shape = input_shape
+        self.input_scale = float(input_scale)
+        scale = tf.constant(self.input_scale, tf.float32)
 
         # One trace for any batch size: the signature fixes everything but the batch.
         @tf.function(input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
         def forward(images):
-            return model(tf.reshape(images, (-1, *input_shape)), training=False)
+            return model(tf.reshape(images * scale, (-1, *input_shape)), training=False)
 
         self._forward = forward
         if warm_up:
             self.probabilities(np.zeros((1, 28, 28, 1), np.float32))
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike, warm_up: bool = True) -> Predictor:
+    def from_path(cls, path: str | os.PathLike, warm_up: bool = True, input_scale: float = 1.0) -> Predictor:
         """Load a .keras file safely (see models.load_model) and wrap it."""
         from digitstudio.storage.model_files import load_model
 
-        return cls(load_model(path), warm_up=warm_up)
+        return cls(load_model(path), warm_up=warm_up, input_scale=input_scale)
 
     def probabilities(self, images) -> np.ndarray:
         """float32 (n, 10) for (n, 28, 28) or (n, 28, 28, 1) images, (10,) for one (28, 28)

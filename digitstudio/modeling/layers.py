@@ -66,6 +66,7 @@ class LayerKind:
     explain: str = ""  # Inside view, beside this layer's activations ({size} = its number count)
     output: Callable[[Shape, Layer], Shape] = lambda shape, layer: shape
     count: Callable[[Shape, Layer], int] = lambda shape, layer: 0
+    # Keras's arguments in keras-io style (positional, keywords): build.py and the code export use them
     args: Callable[[Layer], tuple[list, dict]] = lambda layer: ([], {})
     param_names: tuple[str, ...] = field(init=False)
 
@@ -131,17 +132,17 @@ CATALOGUE: dict[str, LayerKind] = {kind.name: kind for kind in (
         aliases=("conv",), input="image", role="weights",
         output=_conv_shape,
         count=lambda shape, layer: layer["kernel"] ** 2 * shape[2] * layer["filters"] + layer["filters"],
-        args=lambda layer: ([layer["filters"], layer["kernel"]], {"activation": layer["activation"]}),
+        args=lambda layer: ([layer["filters"]], {"kernel_size": layer["kernel"], "activation": layer["activation"]}),
     ),
     LayerKind(
         "maxpool", "MaxPooling2D", "MaxPooling2D", "keeps the largest value in each window",
         params=(_POOL,), aliases=("pool", "maxpooling2d"), input="image", role="pool",
-        output=_pool_shape, args=lambda layer: ([layer["pool"]], {}),
+        output=_pool_shape, args=lambda layer: ([], {"pool_size": layer["pool"]}),
     ),
     LayerKind(
         "avgpool", "AveragePooling2D", "AveragePooling2D", "keeps the mean of each window",
         params=(_POOL,), aliases=("averagepooling2d", "avgpooling2d"), input="image", role="pool",
-        output=_pool_shape, args=lambda layer: ([layer["pool"]], {}),
+        output=_pool_shape, args=lambda layer: ([], {"pool_size": layer["pool"]}),
     ),
     LayerKind(
         "globalavgpool", "GlobalAveragePooling2D", "GlobalAveragePooling2D",

@@ -44,6 +44,7 @@ PRESETS: dict[str, Preset] = {
             layers=parse_layers("batchnorm,dense:200:sigmoid,dense:100:sigmoid,dense:60:sigmoid,dense:30:sigmoid"),
             optimizer="sgd", learning_rate=0.03, loss="categorical_crossentropy",
             epochs=50, batch_size=32, validation_split=0.0, validate_on_test=True,
+            input_scale="raw",  # as in the tutorial: raw 0–255 pixels, the BatchNormalization scales them
         ),
     ),
     "seed-dropout": Preset(

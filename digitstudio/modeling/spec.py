@@ -35,6 +35,10 @@ MNIST_TRAIN_SIZE = 60_000
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 LR_SCHEDULES = ("constant", "cosine")
 LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
+# What the model is fed: "unit" = pixels / 255 in [0, 1] (the Keras examples), "raw" = the
+# stored 0–255 values (some tutorials, which let a first BatchNormalization do the scaling).
+INPUT_SCALES = ("unit", "raw")
+PIXEL_FACTORS = {"unit": 1.0, "raw": 255.0}  # multiplies the [0, 1] pixels
 
 # The parameter cap keeps a classroom server from being asked to train something
 # that would take hours on two CPU cores.
@@ -128,6 +132,9 @@ class ModelSpec:
                                       low=10, high=MNIST_TRAIN_SIZE, optional=True, step=1000)
     augment: bool = _setting(False, "bool", "Augment",
                              "random zoom, rotation, shift and stroke width, for hand-drawn digits")
+    input_scale: str = _setting("unit", "choice", "Input scale",
+                                "pixels fed as unit (0–1, the Keras examples) or raw (0–255, some tutorials)",
+                                choices=INPUT_SCALES)
     seed: int = _setting(42, "int", "Seed", "random seed: the same seed gives the same history on CPU",
                          low=0, high=2**31, high_open=True, step=1)
 

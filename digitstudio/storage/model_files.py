@@ -1,4 +1,12 @@
-"""Loading model files safely: the shipped model, runs, and untrusted uploads."""
+"""Loading model files safely: the shipped model, runs, and untrusted uploads.
+
+An upload (.keras, or legacy .h5 as Keras 2 tutorials save) passes, in order: name and
+size; zip layout (.keras); its config read as JSON and counted layer by layer
+(model_config.py: at most spec.MAX_PARAMS parameters, only layer types that can be
+counted, a 28×28 input and 10 outputs), all before Keras builds anything; then Keras
+loads it with safe_mode (no Python code from the file runs) and the shapes are checked
+again on the built model.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,9 @@ from pathlib import Path
 
 import keras
 
+from digitstudio.modeling.spec import MAX_PARAMS
+from digitstudio.storage.model_config import ConfigError, plan_from_config, read_config, stored_array_bytes
+
 
 class ModelFileError(RuntimeError):
     """A model file that cannot be used; the message says why."""
@@ -18,11 +29,16 @@ class ModelFileError(RuntimeError):
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # matches server.maxUploadSize in .streamlit/config.toml
 # A 20 MB zip can unpack to gigabytes; a model this app can use is far smaller.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# Arrays a file may hold: float32 weights of MAX_PARAMS parameters (20 MB) with room for
+# optimizer state saved beside them (Adam keeps two more copies) and float64.
+MAX_ARRAY_BYTES = 16 * MAX_PARAMS
+UPLOAD_SUFFIXES = (".keras", ".h5")
+INPUT_SHAPES = ((28, 28, 1), (28, 28), (784,))
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
-    """Load a .keras file with safe_mode (no code from the file runs) and check that it
-    reads 28×28 digits into 10 classes."""
+    """Load a .keras file (the app's own: the shipped model and runs) with safe_mode (no
+    code from the file runs) and check that it reads 28×28 digits into 10 classes."""
     file = Path(path)
     if file.suffix != ".keras":
         raise ModelFileError(f"{file.name}: only .keras model files are accepted.")
@@ -32,19 +48,39 @@ def load_model(path: str | os.PathLike) -> keras.Model:
 
 
 def load_uploaded_model(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> keras.Model:
-    """A model file someone uploaded (untrusted): checked for name, size and zip layout
-    before Keras sees it, then loaded like load_model (safe_mode, shape check) from a
-    temporary copy. ModelFileError says in plain words why a file is refused."""
-    shown = Path(str(name or "upload")).name[:80]  # only for messages; never used as a path
-    if not shown.lower().endswith(".keras"):
-        raise ModelFileError(f"{shown}: only .keras model files are accepted (Keras 3 format).")
-    if len(data) > max_bytes:
-        raise ModelFileError(f"{shown} is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB.")
-    _check_keras_zip(shown, data)
+    """A model file someone uploaded (untrusted, .keras or legacy .h5): checked by
+    check_upload() before Keras sees it, then loaded like load_model (safe_mode, shape
+    check) from a temporary copy. ModelFileError says in one line why a file is refused."""
+    shown = check_upload(name, data, max_bytes)
+    suffix = Path(shown).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="digitstudio-upload-") as folder:
-        file = Path(folder) / "upload.keras"
+        file = Path(folder) / f"upload{suffix}"
         file.write_bytes(data)
         return _load_checked(file, shown)
+
+
+def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
+    """Every check that needs no Keras: name, size, zip layout, and the config's shapes and
+    parameter count (≤ spec.MAX_PARAMS). Returns the name as shown in messages; raises
+    ModelFileError. Costs milliseconds and no memory beyond the bytes themselves."""
+    shown = Path(str(name or "upload")).name[:80]  # only for messages; never used as a path
+    if not shown.lower().endswith(UPLOAD_SUFFIXES):
+        raise ModelFileError(f"{shown}: only .keras (Keras 3) or .h5 (legacy Keras) model files are accepted.")
+    if len(data) > max_bytes:
+        raise ModelFileError(f"{shown} is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB.")
+    if shown.lower().endswith(".keras"):
+        _check_keras_zip(shown, data)
+    try:
+        plan = plan_from_config(read_config(shown, data))
+        arrays = stored_array_bytes(shown, data)
+    except ConfigError as exc:
+        message = str(exc)
+        raise ModelFileError(message if message.startswith(shown) else f"{shown}: {message}") from None
+    _check_shapes(plan.input_shape, plan.output_shape, shown)
+    if arrays > MAX_ARRAY_BYTES:
+        raise ModelFileError(f"{shown} holds {arrays / 2**20:,.0f} MB of arrays once unpacked; a model within "
+                             f"{MAX_PARAMS:,} parameters needs at most {MAX_ARRAY_BYTES // 2**20} MB.")
+    return shown
 
 
 def _check_keras_zip(name: str, data: bytes) -> None:
@@ -83,7 +119,11 @@ def check_model_shapes(model: keras.Model, name: str = "model") -> None:
         out_shape = tuple(model.output_shape)
     except Exception:
         raise ModelFileError(f"{name}: the model has no single input and output.") from None
-    if in_shape[1:] not in ((28, 28, 1), (28, 28), (784,)):
-        raise ModelFileError(f"{name}: expects input {in_shape[1:]}, not 28×28 digits.")
-    if out_shape[1:] != (10,):
-        raise ModelFileError(f"{name}: outputs {out_shape[1:]}, not 10 digit classes.")
+    _check_shapes(in_shape[1:], out_shape[1:], name)
+
+
+def _check_shapes(in_shape: tuple, out_shape: tuple, name: str) -> None:
+    if tuple(in_shape) not in INPUT_SHAPES:
+        raise ModelFileError(f"{name}: expects input {tuple(in_shape)}, not 28×28 digits.")
+    if tuple(out_shape) != (10,):
+        raise ModelFileError(f"{name}: outputs {tuple(out_shape)}, not 10 digit classes.")

@@ -4,6 +4,7 @@
       20250101-093000-my-first-cnn/
         model.keras   only for completed or stopped runs
         run.json      TrainResult.metrics() + id, label, created, curve, command
+        logs/         TensorBoard logs of the training (train/, validation/)
 
 Run ids are plain names ([a-z0-9-]) and every path is checked to stay inside the
 root, so an id typed into a URL or form can never read, write or delete anything
@@ -32,6 +33,7 @@ ENV_VAR = "DIGIT_STUDIO_RUNS"
 DEFAULT_ROOT = "runs"
 MODEL_FILE = "model.keras"
 RECORD_FILE = "run.json"
+LOGS_FOLDER = "logs"  # TensorBoard event files of the training
 MAX_LABEL_CHARS = 40
 SAVED_MODEL_STATUSES = ("completed", "stopped")
 
@@ -98,15 +100,19 @@ class RunStore:
                 continue
         raise RuntimeError(f"Could not find a free run id for {base!r}.")
 
-    def save(self, result: TrainResult, label: str = "") -> dict[str, Any]:
+    def save(self, result: TrainResult, label: str = "", log_dir: str | os.PathLike | None = None) -> dict[str, Any]:
         """Record a finished run: the model first (completed/stopped only), then run.json,
-        which makes the run visible. On any failure the half-made folder is removed."""
+        which makes the run visible. On any failure the half-made folder is removed.
+        log_dir: TensorBoard logs written while training (fit.train's log_dir), moved into
+        the run folder as logs/ so `tensorboard --logdir runs/` shows the run by its id."""
         run_id = self.new_run_id(label)
         folder = self.resolve(run_id)
         try:
             saves_model = result.status in SAVED_MODEL_STATUSES and result.model is not None
             if saves_model:
                 save_model_atomic(result.model, folder / MODEL_FILE)
+            if log_dir is not None and Path(log_dir).is_dir():
+                shutil.move(str(log_dir), folder / LOGS_FOLDER)
             record = self._record(result, run_id, label, saves_model)
             write_json_atomic(record, folder / RECORD_FILE)
         except BaseException:
@@ -131,6 +137,18 @@ class RunStore:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return {**record, "has_model": True}
+
+    def update(self, run_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Merge `changes` into a run's run.json (atomically) and return the new record;
+        RunNotFoundError when there is no such run. For facts learned after saving, such
+        as the pixel scale a person chose for an uploaded model."""
+        folder = self.resolve(run_id)
+        record = _read_record(folder / RECORD_FILE)
+        if record is None:
+            raise RunNotFoundError(f"No run {run_id!r} in {self.root}.")
+        record = {**record, **changes, "id": run_id}
+        write_json_atomic(record, folder / RECORD_FILE)
+        return _with_model_flag(record, run_id, folder)
 
     @staticmethod
     def _record(result: TrainResult, run_id: str, label: str, has_model: bool) -> dict[str, Any]:

@@ -95,15 +95,16 @@ class Prepared:
 
 
 def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
-    """Normalise, take the seeded training subset, split off validation as Keras's
-    validation_split would (the last fraction), one-hot labels if the loss needs it."""
+    """Normalise (to [0, 1], or 0–255 for input_scale "raw"), take the seeded training subset,
+    split off validation as Keras's validation_split would (the last fraction), one-hot
+    labels if the loss needs it."""
     x, y = data.x_train, data.y_train
     if spec.train_size is not None and spec.train_size < len(x):
         order = np.random.default_rng(spec.seed).permutation(len(x))[: spec.train_size]
         x, y = x[np.sort(order)], y[np.sort(order)]
-    x = to_model_input(x)
+    x = _pixels(x, spec.input_scale)
     y = _labels(y, spec)
-    x_test, y_test = to_model_input(data.x_test), _labels(data.y_test, spec)
+    x_test, y_test = _pixels(data.x_test, spec.input_scale), _labels(data.y_test, spec)
     validation = None
     if spec.validate_on_test:
         validation = (x_test, y_test)
@@ -113,6 +114,13 @@ def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
             validation = (x[-n_val:], y[-n_val:])
             x, y = x[:-n_val], y[:-n_val]
     return Prepared(x, y, validation, x_test, y_test)
+
+
+def _pixels(images: np.ndarray, input_scale: str) -> np.ndarray:
+    """uint8 (n, 28, 28) → float32 (n, 28, 28, 1): [0, 1] for "unit", 0–255 for "raw"."""
+    if input_scale == "raw":
+        return np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+    return to_model_input(images)
 
 
 def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
@@ -256,11 +264,27 @@ def make_callback(on_progress: ProgressFn | None, control: TrainingControl | Non
     return _Progress()
 
 
+def tensorboard_callback(log_dir: str | os.PathLike):
+    """keras.callbacks.TensorBoard writing per-epoch loss/accuracy (train and validation)
+    and the model graph under log_dir; view with `tensorboard --logdir runs/`.
+
+    With update_freq="epoch" its per-batch hooks only count batches, so it is marked
+    async_safe: otherwise its mere on_train_batch_end would make Keras wait for every
+    batch (bench/train_speed.py measures fit with and without it)."""
+    import keras
+
+    class _TensorBoard(keras.callbacks.TensorBoard):
+        async_safe = True
+
+    return _TensorBoard(log_dir=str(log_dir), update_freq="epoch", write_graph=True)
+
+
 def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = None,
-          control: TrainingControl | None = None) -> TrainResult:
+          control: TrainingControl | None = None, log_dir: str | os.PathLike | None = None) -> TrainResult:
     """Train a model for `spec` on `data`. Never raises for training faults: the
     result's status says completed / stopped / diverged / failed. `control` lets
-    another thread stop, pause, resume or step it."""
+    another thread stop, pause, resume or step it. With log_dir, TensorBoard logs
+    (train/ and validation/ event files) are written there."""
     spec = validate(spec)
     from digitstudio.modeling.build import build_model
 
@@ -270,6 +294,7 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     model = build_model(spec, steps_per_epoch=batches)
     curve: list[dict[str, float]] = []
     callback = make_callback(on_progress, control, spec.epochs, batches, curve)
+    callbacks = [callback] + ([tensorboard_callback(log_dir)] if log_dir is not None else [])
     started = time.perf_counter()
     status, message = "completed", ""
     try:
@@ -279,7 +304,7 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
         else:
             fit_data = dict(x=prepared.x_train, y=prepared.y_train, batch_size=spec.batch_size, shuffle=True)
         history = model.fit(**fit_data, epochs=spec.epochs, validation_data=prepared.validation,
-                            callbacks=[callback], verbose=0).history
+                            callbacks=callbacks, verbose=0).history
     except Exception as exc:  # a fault inside training is reported, not raised
         history = model.history.history if getattr(model, "history", None) else {}
         status, message = "failed", f"Training failed: {type(exc).__name__}: {str(exc).strip()[:300]}"

@@ -36,6 +36,7 @@ import enum
 import gc
 import itertools
 import os
+import shutil
 import sys
 import threading
 import time
@@ -43,6 +44,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from digitstudio.data.mnist import ENV_VAR as DATA_ENV_VAR
@@ -396,13 +398,14 @@ class TrainingManager:
             with self._lock:
                 self._finish_locked(job, JobState.CANCELLED, "Cancelled before it started.")
             return
+        log_dir = self.store.root / f".logs-{job.id}"  # TensorBoard; moved into the run folder when saved
         task = job.task or (lambda data, progress, control: training.train(
-            job.spec, data, on_progress=progress, control=control))
+            job.spec, data, on_progress=progress, control=control, log_dir=log_dir))
         try:
             result = task(data, lambda event: self._on_progress(job, event), job.control)
         except Exception as exc:  # train() reports faults inside fit; this is the rest
             result = self._failed_result(job, f"Training failed: {_one_line(exc)}", data.source)
-        self._record(job, result)
+        self._record(job, result, log_dir)
 
     def _get_data(self) -> MnistData:
         with self._data_lock:
@@ -435,14 +438,16 @@ class TrainingManager:
             test_accuracy=None, params=job.params, train_seconds=elapsed,
             data_source=data_source, message=message, curve=curve)
 
-    def _record(self, job: _Job, result: training.TrainResult) -> None:
+    def _record(self, job: _Job, result: training.TrainResult, log_dir: Path | None = None) -> None:
         """Save the run to the store (outside the lock: it writes files), then publish."""
         result.message = _plain_message(result)
         run_id, message = None, result.message
         try:
-            run_id = self.store.save(result, job.label or job.spec.layers_compact())["id"]
+            run_id = self.store.save(result, job.label or job.spec.layers_compact(), log_dir=log_dir)["id"]
         except Exception as exc:  # disk full, root unwritable…: keep the result in memory
             message = f"{message} The run could not be saved: {_one_line(exc)}".strip()
+        if log_dir is not None:
+            shutil.rmtree(log_dir, ignore_errors=True)  # left over when the run could not be saved
         with self._lock:
             job.run_id = run_id
             job.history = {key: list(values) for key, values in result.history.items()}

@@ -1,0 +1,156 @@
+"""Refused uploads and setups cost the server nothing: RSS and time per refusal.
+
+    python bench/upload_memory.py                  # 20 attempts of each kind
+    python bench/upload_memory.py --unguarded      # also: what Keras alone allocates for the .keras
+
+An 896-byte .keras whose config declares Dense(400000) used to make the server allocate
+4.6 GB before it was refused. Now model_files.check_upload reads the config as JSON and
+counts parameters before Keras builds anything; spec.validate does the same for a
+?spec= link and a pasted spec. Each kind of bad input is refused `--attempts` times in
+this process (Keras and TensorFlow already imported, as in the server) and the process's
+RSS is read from /proc before and after. Goal: within +20 MB.
+
+--unguarded loads the same .keras with keras.saving.load_model directly (no config
+check) in a child process and reports that child's peak RSS, for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import keras  # noqa: E402
+
+from digitstudio.modeling.spec import ModelSpec, SpecError, validate  # noqa: E402
+from digitstudio.storage.model_files import ModelFileError, load_uploaded_model  # noqa: E402
+from digitstudio.storage.share import spec_from_query, spec_to_query  # noqa: E402
+
+GOAL_MB = 20
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def keras_with_dense(units: int) -> bytes:
+    """A .keras (config.json + metadata.json, no weights) declaring Input(784) → Dense(units) → Dense(10)."""
+    small = keras.Sequential([keras.Input((784,)), keras.layers.Dense(3), keras.layers.Dense(10)])
+    config = json.loads(json.dumps(keras.saving.serialize_keras_object(small)))
+    config["config"]["layers"][1]["config"]["units"] = units
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(config, separators=(",", ":")))
+        archive.writestr("metadata.json", json.dumps({"keras_version": keras.__version__}))
+    return buffer.getvalue()
+
+
+def h5_with_dense(folder: Path, units: int) -> bytes:
+    """A legacy .h5 whose Keras 2 model_config declares Dense(units) on 784 pixels (no weights)."""
+    import h5py
+
+    config = {"class_name": "Sequential", "config": {"name": "big", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 784], "name": "in"}},
+        {"class_name": "Dense", "config": {"name": "d1", "units": units}},
+        {"class_name": "Dense", "config": {"name": "d2", "units": 10}}]}}
+    path = folder / "big.h5"
+    with h5py.File(path, "w") as file:
+        file.attrs["model_config"] = json.dumps(config)
+        file.create_group("model_weights")
+    return path.read_bytes()
+
+
+def attempts(kinds: dict, count: int) -> list[str]:
+    lines = []
+    for name, (refuse, error) in kinds.items():
+        try:  # once first, so lazy imports are not what is measured
+            refuse()
+            raise SystemExit(f"{name}: was not refused")
+        except error as exc:
+            message = str(exc)
+        before, times = rss_mb(), []
+        for _ in range(count):
+            started = time.perf_counter()
+            try:
+                refuse()
+            except error:
+                times.append(time.perf_counter() - started)
+        after = rss_mb()
+        verdict = "ok" if after - before <= GOAL_MB else f"over the +{GOAL_MB} MB goal"
+        lines.append(f"{name:<40} refused in {statistics.median(times) * 1000:6.2f} ms (median of {count}, max "
+                     f"{max(times) * 1000:.2f} ms); RSS {before:.0f} → {after:.0f} MB ({after - before:+.1f} MB, "
+                     f"{verdict})\n{'':<40} message: {message[:150]}")
+    return lines
+
+
+def unguarded(data: bytes) -> str:
+    """Peak RSS of a child that loads the .keras with Keras alone (no config check)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.keras"
+        path.write_bytes(data)
+        code = ("import resource, keras, sys\n"
+                "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+                "try:\n    keras.saving.load_model(sys.argv[1], compile=False, safe_mode=True)\n"
+                "except Exception as exc:\n    print('keras refused it:', str(exc).splitlines()[0][:100])\n"
+                "print(f'peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+                "(after imports {base:.0f} MB)')\n")
+        proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=600)
+        return (proc.stdout.strip() or proc.stderr.strip()[-300:]).replace("\n", "; ")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--attempts", type=int, default=20, help="refusals of each kind (default 20)")
+    parser.add_argument("--units", type=int, default=400_000, help="Dense units the bad files declare")
+    parser.add_argument("--unguarded", action="store_true",
+                        help="also load the .keras with Keras alone in a child process (allocates GBs)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as folder:
+        big_keras, big_h5 = keras_with_dense(args.units), h5_with_dense(Path(folder), args.units)
+    wide = ModelSpec(layers=[{"type": "dense", "units": args.units}])
+    deep = ModelSpec(layers=[{"type": "dense", "units": 4096}] * 5)  # every layer in range, 70M parameters
+    link = {"spec": spec_to_query(ModelSpec(layers=[{"type": "dense", "units": 8}]))["spec"]}
+    import base64
+
+    def link_for(spec: ModelSpec) -> dict:
+        text = json.dumps({"layers": spec.layers}, separators=(",", ":"))
+        return {"spec": base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")}
+
+    assert spec_from_query(link)  # a good link passes
+    kinds = {
+        f".keras upload, Dense({args.units:,}) [{len(big_keras)} B]":
+            (lambda: load_uploaded_model("big.keras", big_keras), ModelFileError),
+        f".h5 upload, Dense({args.units:,}) [{len(big_h5)} B]":
+            (lambda: load_uploaded_model("big.h5", big_h5), ModelFileError),
+        f"?spec= link, dense:{args.units}": (lambda: spec_from_query(link_for(wide)), SpecError),
+        "?spec= link, 5 × dense:4096": (lambda: spec_from_query(link_for(deep)), SpecError),
+        "pasted spec JSON, 5 × dense:4096": (lambda: validate(ModelSpec.from_json(json.dumps(
+            {"layers": deep.layers}))), SpecError),
+    }
+    print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; Keras {keras.__version__}; "
+          f"RSS with Keras imported {rss_mb():.0f} MB (peak so far "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    print("\n".join(attempts(kinds, args.attempts)))
+    if args.unguarded:
+        print(f"unguarded keras.saving.load_model of the .keras: {unguarded(big_keras)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
