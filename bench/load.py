@@ -54,17 +54,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser_support import (  # noqa: E402
-    DIGIT_STROKES,
-    app_server,
-    browser,
-    draw_digit,
-    prediction_text,
-    reset_canvas,
-    stroke,
-    wait_idle,
-    wait_prediction,
-)
+import browser_support as bs  # noqa: E402
 
 DIGITS = (1, 7, 0, 3, 4)
 DEBOUNCE_MS = 200  # the canvas component sends its value 200 ms after the last change
@@ -93,25 +83,25 @@ def record_strokes(url: str) -> list[bytes]:
     """One real Chromium session draws each digit on an empty canvas; returns the
     BackMsg frame its canvas sent for each (a fragment rerun with a drawing in it)."""
     frames: list[bytes] = []
-    with browser() as chrome:
+    with bs.browser() as chrome:
         page = chrome.new_page(viewport={"width": 1400, "height": 1000})
         page.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(payload)))
         page.goto(url)
-        wait_idle(page)
+        bs.wait_idle(page)
         page.wait_for_selector("canvas.dc-canvas.upper-canvas", timeout=60_000)
-        draw_digit(page, 1)  # a fresh canvas ignores its first ~0.5 s of input
-        wait_prediction(page, previous="–")
+        bs.draw_digit(page, 1)  # a fresh canvas ignores its first ~0.5 s of input
+        bs.wait_prediction(page, previous="–")
         recorded = []
         for digit in DIGITS:
-            reset_canvas(page)
-            wait_prediction(page, previous=prediction_text(page))
-            wait_idle(page)
+            bs.reset_canvas(page)
+            bs.wait_prediction(page, previous=bs.prediction_text(page))
+            bs.wait_idle(page)
             page.wait_for_timeout(300)
             start = len(frames)
-            for points in DIGIT_STROKES[digit]:
-                stroke(page, points)
-            wait_prediction(page, previous="–")
-            wait_idle(page)
+            for points in bs.DIGIT_STROKES[digit]:
+                bs.stroke(page, points)
+            bs.wait_prediction(page, previous="–")
+            bs.wait_idle(page)
             drawn = [f for f in frames[start:] if isinstance(f, bytes) and _is_drawing(f)]
             if not drawn:
                 raise RuntimeError(f"no canvas frame was recorded for digit {digit}")
@@ -350,7 +340,7 @@ def main(argv=None) -> int:
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         env = {"MNIST_NPZ": mnist, "DIGIT_STUDIO_RUNS": str(Path(tmp) / "runs")}
-        with (contextlib.nullcontext(args.url) if args.url else app_server(env=env, script=args.app)) as url:
+        with (contextlib.nullcontext(args.url) if args.url else bs.app_server(env=env, script=args.app)) as url:
             frames = record_strokes(url)
             sizes = ", ".join(f"{len(f) / 1024:.1f}" for f in frames)
             print(f"Recorded a browser's canvas frames for {DIGITS} (KiB: {sizes}). Server on "

@@ -190,28 +190,29 @@ FIELD = {f.name: f for f in FIELDS}
 
 # --- numbers ------------------------------------------------------------------------------
 
-def as_int(value: Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise SpecError(f"{what} must be a whole number, not {value!r}.")
+def as_number(value: Any, what: str, whole: bool = False) -> float | int:
+    """A finite number (an int when `whole`) from a spec value; SpecError naming `what`
+    otherwise. True/False are refused: they are not numbers a person meant."""
+    kind = "a whole number" if whole else "a number"
     try:
+        if isinstance(value, bool):
+            raise TypeError
         number = float(value)
     except (TypeError, ValueError):
-        raise SpecError(f"{what} must be a whole number, not {value!r}.") from None
-    if not math.isfinite(number) or number != int(number):
+        raise SpecError(f"{what} must be {kind}, not {value!r}.") from None
+    if not math.isfinite(number):
+        raise SpecError(f"{what} must be {'a whole' if whole else 'a finite'} number, not {value!r}.")
+    if whole and number != int(number):
         raise SpecError(f"{what} must be a whole number, not {value!r}.")
-    return int(number)
+    return int(number) if whole else number
+
+
+def as_int(value: Any, what: str) -> int:
+    return as_number(value, what, whole=True)
 
 
 def as_float(value: Any, what: str) -> float:
-    if isinstance(value, bool):
-        raise SpecError(f"{what} must be a number, not {value!r}.")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SpecError(f"{what} must be a number, not {value!r}.") from None
-    if not math.isfinite(number):
-        raise SpecError(f"{what} must be a finite number, not {value!r}.")
-    return number
+    return as_number(value, what)
 
 
 def format_number(value: float) -> str:

@@ -13,8 +13,10 @@ determinism on, so on the same machine it trains the same model. Command-line fl
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 
+from digitstudio.data.augment import augmented_dataset
 from digitstudio.modeling.layers import CATALOGUE
 from digitstudio.modeling.spec import ModelSpec, count_params, format_number, layer_plan, validate
 
@@ -185,9 +187,9 @@ def _train(spec: ModelSpec) -> str:
         name = {"rmsprop": "RMSprop", "adam": "Adam"}[spec.optimizer]
         optimizer = f"keras.optimizers.{name}(learning_rate=learning_rate)"
     if spec.augment:
-        fit = _augment_code(spec) + '''
+        fit = _augment_code() + '''
 history = model.fit(
-    augmented(x_train, y_train),
+    augmented_dataset(x_train, y_train, BATCH_SIZE, SEED),
     epochs=args.epochs,
     validation_data=validation_data,
 )'''
@@ -216,36 +218,14 @@ model.compile(
 {fit}'''
 
 
-def _augment_code(spec: ModelSpec) -> str:
-    return textwrap.dedent('''
-        # Augmentation for hand-drawn digits: every epoch sees each image randomly rotated
-        # (±12°), zoomed (±20%), shifted (±10%) and, for some, drawn thicker or thinner (±1 px).
-        geometry = keras.Sequential([
-            keras.layers.RandomRotation(12 / 360, fill_mode="constant", seed=SEED),
-            keras.layers.RandomZoom((-0.2, 0.2), fill_mode="constant", seed=SEED + 1),
-            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=SEED + 2),
-        ])
-
-
-        def augment(images, labels):
-            images = geometry(images, training=True)
-            thicker = tf.nn.max_pool2d(images, 2, 1, "SAME")
-            thinner = -tf.nn.max_pool2d(-images, 2, 1, "SAME")
-            choice = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1], seed=[SEED, 7])
-            images = tf.where(choice < 0.2, thicker, tf.where(choice > 0.85, thinner, images))
-            return images, labels
-
-
-        def augmented(x, y):
-            return (
-                tf.data.Dataset.from_tensor_slices((x, y))
-                .shuffle(len(x), seed=SEED, reshuffle_each_iteration=True)
-                .batch(BATCH_SIZE)
-                .map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .prefetch(tf.data.AUTOTUNE)
-            )
-
-        ''')
+def _augment_code() -> str:
+    """The app's own augmentation function, copied into the script word for word (one
+    home: digitstudio/data/augment.py), so the script trains on what the app trains on."""
+    return (
+        "\n# Augmentation for hand-drawn digits: every epoch sees each image randomly rotated\n"
+        "# (±12°), zoomed (±20%), shifted (±10%) and, for some, drawn thicker or thinner (±1 px).\n"
+        + inspect.getsource(augmented_dataset) + "\n\n"
+    )
 
 
 def _evaluate() -> str:
