@@ -190,3 +190,20 @@ def test_inside_view_renders_for_shipped_model():
     at = new_app().run()
     at.switch_page("views/inside.py").run()
     assert not at.exception
+
+
+def test_try_a_test_digit_shows_a_real_mnist_digit_and_its_label(mnist):
+    at = new_app().run()
+    button = next(b for b in at.button if b.label == "Try a test digit")
+    assert not button.disabled
+    button.click().run()
+    assert not at.exception
+    index = at.session_state["test_digit"]
+    label = int(mnist.y_test[index])
+    assert any(f"labelled **{label}**" in m.value for m in at.markdown)
+    assert metric_value(at, "Prediction") in list("0123456789")
+    at.switch_page("views/inside.py").run()  # the Inside page explains the same digit
+    assert not at.exception
+    at.switch_page("views/draw.py").run()
+    next(b for b in at.button if b.label == "Clear").click().run()
+    assert metric_value(at, "Prediction") == "–" and at.session_state["test_digit"] is None

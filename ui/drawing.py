@@ -24,9 +24,11 @@ _CANVAS_GEN = "_canvas_generation"
 _STROKES = "_canvas_strokes"  # the component's json_data (fabric.js objects) as last sent
 _INITIAL = "_canvas_initial"  # what the canvas is mounted with: fixed while it stays mounted
 _PAGE = "_current_page"
+TEST_DIGIT_KEY = "test_digit"  # session_state: index of the MNIST test digit on show, or None
 
 
 def clear_drawing() -> None:
+    st.session_state[TEST_DIGIT_KEY] = None
     st.session_state[DRAWING_KEY] = None
     st.session_state[_LAST_SENT] = None
     st.session_state[_STROKES] = st.session_state[_INITIAL] = None
@@ -62,3 +64,15 @@ def canvas() -> None:
         st.session_state[_LAST_SENT] = sent
         st.session_state[DRAWING_KEY] = result.image_data
         st.session_state[_STROKES] = result.json_data
+        st.session_state[TEST_DIGIT_KEY] = None  # a drawing replaces the test digit
+
+
+def show_test_digit(count: int, seed: int | None = None) -> None:
+    """Put a random one of `count` MNIST test digits on show instead of a drawing (for
+    keyboard and screen-reader users, and to show the class real MNIST digits)."""
+    clear_drawing()
+    st.session_state[TEST_DIGIT_KEY] = int(np.random.default_rng(seed).integers(count))
+
+
+def current_test_digit() -> int | None:
+    return st.session_state.get(TEST_DIGIT_KEY)

@@ -12,9 +12,18 @@ import streamlit as st
 from digitstudio.drawing.predict import describe
 from digitstudio.drawing.preprocess import Preprocessed, preprocess
 from ui.charts import probability_chart
-from ui.drawing import canvas, clear_drawing, current_drawing
+from ui.drawing import canvas, clear_drawing, current_drawing, current_test_digit, show_test_digit
 from ui.pictures import model_view_image
-from ui.resources import active_predictor
+from ui.resources import active_predictor, mnist_or_error
+
+
+def _test_digit(index: int) -> tuple[Preprocessed, int] | None:
+    """The MNIST test digit on show, as the model input it already is, and its label."""
+    data, _ = mnist_or_error()
+    if data is None or index >= len(data.x_test):
+        return None
+    image = data.x_test[index].astype(np.float32) / 255
+    return Preprocessed(image, "ok", float(image.mean()), None, ""), int(data.y_test[index])
 
 
 def _prediction(pre: Preprocessed | None) -> None:
@@ -59,14 +68,24 @@ def draw_view() -> None:
     with left, st.container(key="draw-canvas"):
         st.markdown("**Draw a digit**")
         canvas()
-        st.button("Clear", on_click=clear_drawing, icon=":material/delete:",
-                  help="Empty the canvas (the canvas toolbar's reset does the same)")
-    drawing = current_drawing()
-    pre = preprocess(drawing) if drawing is not None else None
+        clear, test = st.columns(2)
+        clear.button("Clear", on_click=clear_drawing, icon=":material/delete:", width="stretch",
+                     help="Empty the canvas (the canvas toolbar's reset does the same)")
+        data, data_error = mnist_or_error()
+        test.button("Try a test digit", icon=":material/casino:", width="stretch", disabled=data is None,
+                    on_click=show_test_digit, args=(len(data.x_test) if data is not None else 0,),
+                    help=data_error or "Show the model a random handwritten digit from MNIST's test set "
+                                       "(no drawing needed: works with a keyboard or screen reader)")
+    drawing, test_index = current_drawing(), current_test_digit()
+    pre, label = (preprocess(drawing), None) if drawing is not None else (None, None)
+    if pre is None and test_index is not None and (shown := _test_digit(test_index)) is not None:
+        pre, label = shown
     with middle, st.container(key="draw-model-view"):
         st.markdown("**What the model sees**")
         image = pre.image if pre is not None else np.zeros((28, 28), np.float32)
         st.image(model_view_image(image), caption="28×28 pixels, centred like MNIST", width=140)
+        if label is not None:
+            st.markdown(f"MNIST test digit #{test_index:,}, written by a person and labelled **{label}**.")
     with right, st.container(key="draw-answer"):
         st.markdown("**What it thinks**")
         _prediction(pre)

@@ -14,7 +14,7 @@ from digitstudio.explain import inspection as ins
 from digitstudio.explain.inspection import Evaluation
 from digitstudio.modeling.layers import CATALOGUE
 from ui.charts import confusion_chart, per_class_chart, probability_chart, strip_chart
-from ui.drawing import current_drawing
+from ui.drawing import current_drawing, current_test_digit
 from ui.explain import cached_evaluation, cached_explanation, cached_weights, dataset_key, image_key, model_fingerprint
 from ui.pictures import digit_pixels, diverging, enlarge, picture_row, robust_scale, saliency_overlay, sequential
 from ui.resources import active_predictor, mnist_or_error
@@ -281,11 +281,13 @@ def inside_page() -> None:
     if predictor is None:
         st.error("No model is loaded.")
         return
-    drawing = current_drawing()
+    drawing, test_index = current_drawing(), current_test_digit()
     pre = preprocess(drawing) if drawing is not None else None
     data, data_error = mnist_or_error()
-    render_inside(predictor, ref.path, pre.image if pre is not None and pre.status == "ok" else None,
-                  (data.x_test, data.y_test) if data is not None else None)
+    image = pre.image if pre is not None and pre.status == "ok" else None
+    if drawing is None and test_index is not None and data is not None:
+        image = data.x_test[test_index]  # the test digit on show on the Draw page
+    render_inside(predictor, ref.path, image, (data.x_test, data.y_test) if data is not None else None)
     if data_error:
         st.caption(data_error)
 
