@@ -113,10 +113,12 @@ class PhotoReading:
         return self.status == "ok"
 
     def steps(self) -> dict[str, np.ndarray]:
-        """The steps as uint8 images for display, dark ink on white like the paper:
-        {"grey", "ink", "crop", "28×28"}; empty steps are left out."""
-        shown = {"grey": self.grey, "ink": 255 - _to_uint8(self.ink),
-                 "crop": 255 - _to_uint8(self.crop), "28×28": 255 - _to_uint8(self.image)}
+        """The steps reached, as uint8 images for display, dark ink on white like the
+        paper: {"grey", "ink", "crop", "28×28"}; a refusal stops where it stopped (no
+        "28×28" unless ok, no "crop" when no mark was chosen)."""
+        shown = {"grey": self.grey, "ink": 255 - _to_uint8(self.ink), "crop": 255 - _to_uint8(self.crop)}
+        if self.ok:
+            shown["28×28"] = 255 - _to_uint8(self.image)
         return {name: image for name, image in shown.items() if image.size}
 
 
