@@ -195,3 +195,19 @@ def test_download_result_is_checked(monkeypatch):
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: ((x, y + 5), (x[:20], y[:20])))
     with pytest.raises(DataError, match=r"keras-download: y_train labels must be 0–9, found 5–14"):
         load_mnist()
+
+
+# --- "Try a test digit" ---------------------------------------------------------------------
+
+def test_random_test_digit_is_seeded_and_labelled(mnist):
+    from digitstudio.data.mnist import random_test_digit
+
+    image, label, index = random_test_digit(mnist, 7)
+    assert image.shape == (28, 28) and image.dtype == np.uint8
+    assert label == int(mnist.y_test[index]) and 0 <= label <= 9
+    np.testing.assert_array_equal(image, mnist.x_test[index])
+    assert random_test_digit(mnist, 7).index == index  # same seed, same digit
+    indices = {random_test_digit(mnist, seed).index for seed in range(20)}
+    assert len(indices) > 15  # different seeds spread over the test split
+    rng = np.random.default_rng(0)
+    assert random_test_digit(mnist, rng).index != random_test_digit(mnist, rng).index  # a generator moves on

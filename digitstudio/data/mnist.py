@@ -10,6 +10,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -140,3 +141,20 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     else:
         x = x.astype(np.float32)
     return x.reshape(-1, 28, 28, 1)
+
+
+class MnistDigit(NamedTuple):
+    image: np.ndarray  # uint8 (28, 28), white ink on black as in MNIST
+    label: int  # the true digit
+    index: int  # its position in the test split
+
+
+def random_test_digit(data: MnistData, rng: np.random.Generator | int | None = None) -> MnistDigit:
+    """One MNIST test digit picked at random ("Try a test digit"): (image, label, index).
+
+    `rng` is a numpy Generator or a seed (the same seed gives the same digit); None draws
+    fresh entropy. The image is already MNIST's 28×28 format: feed `to_model_input(image)`
+    (or image / 255) to the model directly, not through the drawing preprocessing."""
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    index = int(generator.integers(len(data.x_test)))
+    return MnistDigit(np.asarray(data.x_test[index], np.uint8), int(data.y_test[index]), index)
