@@ -54,6 +54,7 @@ DARK_PAPER = 50 / 255  # paper darker than this (median light estimate): too dar
 MIN_INK = 0.15  # ink must be at least 15% darker than its paper (paper texture is ~2–5%)
 FAINT_INK = 0.3  # the digit's strokes (median) lighter than 30% ink: too faint to trust
 FRAME_GAP = 0.01  # marks linked to the photo's edge through gaps under 1% of the longer side (6 px) are frame
+SOLID_FILL = 0.8  # a mark covering 80% of its box is a patch (table, finger), not pen strokes
 SPECK_FRACTION = 0.025  # marks whose longer side is under 2.5% of the photo's are specks
 MIN_DIGIT_FRACTION = 0.05  # a digit's longer side must be at least 5% of the photo's
 MERGE_GAP = 0.15  # pieces within 15% of the digit's size of it are part of it
@@ -284,7 +285,12 @@ def _find_digit(grey: np.ndarray, scale: float) -> PhotoReading:
         boxes[index] = (left, top, right, bottom)
         (edge_marks if index in frame else marks).append((index, boxes[index]))
     if not marks:
-        cut = [index for index, box in edge_marks if MIN_DIGIT_FRACTION * longer <= _size(box) < 0.9 * longer
+        # A digit cut by the photo's edge: dark pen strokes of a digit's size; not a band along a
+        # whole side nor a solid patch (a table, the paper's edge, a finger).
+        cut = [index for index, (left, top, right, bottom) in edge_marks
+               if MIN_DIGIT_FRACTION * longer <= max(right - left, bottom - top)
+               and right - left < 0.9 * width and bottom - top < 0.9 * height
+               and np.mean(labels[top:bottom, left:right] == index) < SOLID_FILL
                and np.median(ink[labels == index]) >= FAINT_INK]
         return _refused("edge" if cut else "empty", grey, shown, scale=scale)
 
