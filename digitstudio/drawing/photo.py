@@ -17,8 +17,9 @@ only part of the frame. The path, each step kept so a class can see it:
    `SPECK_FRACTION` of the photo) are dropped; marks touching the photo's edge are the
    frame (paper edge, table, fingers), not the digit. The largest mark plus the pieces
    near it (a 5's bar, a broken stroke) is the digit. Another sizeable mark elsewhere,
-   a group wider than a digit, or marks inside a loop (eyes in a face) mean it is not
-   one digit, and the path says so instead of guessing.
+   two tall pieces side by side, a mark wider than any MNIST digit, marks inside a loop
+   (eyes in a face), or no blank paper around it (a scene) mean it is not one digit on
+   paper, and the path says so instead of guessing.
 4. **crop**: the digit's ink (scaled so its strokes are 1, its edges stay soft) cropped
    to its bounding box, then **28×28** through `preprocess.mnist_from_crop`, the same
    MNIST recipe as drawings (stroke normalised, 20-px box, centre of mass at 14, 14).
@@ -96,8 +97,9 @@ class PhotoReading:
     """A photo's way to a 28×28 digit, and whether it is fit to classify.
 
     status: "ok" (`image` is what the model should see) or a refusal: "unreadable",
-    "dark", "empty", "faint", "small", "edge", "several", "not_digit"; `message` then says
-    what to do, `image` is all zeros and the app must not name a digit.
+    "dark", "empty", "faint", "small", "edge", "several", "not_digit", "cluttered" (see
+    MESSAGES); `message` then says what to do in one line, `image` is all zeros and the
+    app must not name a digit. The steps reached so far are kept for display.
     """
 
     status: str
@@ -296,7 +298,7 @@ def _find_digit(grey: np.ndarray, scale: float) -> PhotoReading:
 
     # The digit: the largest mark, plus the pieces close to it.
     marks.sort(key=lambda mark: -_size(mark[1]))
-    group, bbox, others = [marks[0][0]], marks[0][1], []
+    group, bbox = [marks[0][0]], marks[0][1]
     pending = marks[1:]
     changed = True
     while changed:
