@@ -106,11 +106,14 @@ def print_table(rows, reference: float) -> None:
     print("\nGood photos' refusals by status:", dict(Counter(row[1].status for row in good if not row[1].ok)) or "none")
 
 
-def save_grid(rows, out: str, n_good: int = 5, n_bad: int = 4) -> None:
+GRID_BAD = ("blank page", "two digits apart", "a drawn smiley face", "a natural-image-like scene", "very dark")
+
+
+def save_grid(rows, out: str, n_good: int = 5) -> None:
     """Rows of examples: the photo, the ink found, the crop, the 28×28, and the verdict."""
     good = [row for row in rows if row[0].good][:n_good]
-    bad = [row for row in rows if not row[0].good]
-    picks = [bad[i] for i in np.linspace(0, len(bad) - 1, n_bad).round().astype(int)]
+    bad = {row[0].note: row for row in reversed(rows) if not row[0].good}
+    picks = [bad[note] for note in GRID_BAD if note in bad]
     tile, gap, label_width = 120, 6, 230
     header = 22
     width = 4 * (tile + gap) + label_width
@@ -134,7 +137,7 @@ def save_grid(rows, out: str, n_good: int = 5, n_bad: int = 4) -> None:
             verdict = f"refused ({reading.status})"
         pen.multiline_text((4 * (tile + gap) + 4, y + 4), _wrap(f"{verdict}\n{sample.note}", 34), fill="black")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    grid.save(out, optimize=True)
+    grid.convert("L").save(out, optimize=True)  # every step is grey
 
 
 def _wrap(text: str, width: int) -> str:

@@ -17,8 +17,9 @@ only part of the frame. The path, each step kept so a class can see it:
    `SPECK_FRACTION` of the photo) are dropped; marks touching the photo's edge are the
    frame (paper edge, table, fingers), not the digit. The largest mark plus the pieces
    near it (a 5's bar, a broken stroke) is the digit. Another sizeable mark elsewhere,
-   a group wider than a digit, or marks inside a loop (eyes in a face) mean it is not
-   one digit, and the path says so instead of guessing.
+   two tall pieces side by side, a mark wider than any MNIST digit, marks inside a loop
+   (eyes in a face), or no blank paper around it (a scene) mean it is not one digit on
+   paper, and the path says so instead of guessing.
 4. **crop**: the digit's ink (scaled so its strokes are 1, its edges stay soft) cropped
    to its bounding box, then **28×28** through `preprocess.mnist_from_crop`, the same
    MNIST recipe as drawings (stroke normalised, 20-px box, centre of mass at 14, 14).
@@ -54,6 +55,7 @@ DARK_PAPER = 50 / 255  # paper darker than this (median light estimate): too dar
 MIN_INK = 0.15  # ink must be at least 15% darker than its paper (paper texture is ~2–5%)
 FAINT_INK = 0.3  # the digit's strokes (median) lighter than 30% ink: too faint to trust
 FRAME_GAP = 0.01  # marks linked to the photo's edge through gaps under 1% of the longer side (6 px) are frame
+SOLID_FILL = 0.8  # a mark covering 80% of its box is a patch (table, finger), not pen strokes
 SPECK_FRACTION = 0.025  # marks whose longer side is under 2.5% of the photo's are specks
 MIN_DIGIT_FRACTION = 0.05  # a digit's longer side must be at least 5% of the photo's
 MERGE_GAP = 0.15  # pieces within 15% of the digit's size of it are part of it
@@ -95,8 +97,9 @@ class PhotoReading:
     """A photo's way to a 28×28 digit, and whether it is fit to classify.
 
     status: "ok" (`image` is what the model should see) or a refusal: "unreadable",
-    "dark", "empty", "faint", "small", "edge", "several", "not_digit"; `message` then says
-    what to do, `image` is all zeros and the app must not name a digit.
+    "dark", "empty", "faint", "small", "edge", "several", "not_digit", "cluttered" (see
+    MESSAGES); `message` then says what to do in one line, `image` is all zeros and the
+    app must not name a digit. The steps reached so far are kept for display.
     """
 
     status: str
@@ -284,13 +287,18 @@ def _find_digit(grey: np.ndarray, scale: float) -> PhotoReading:
         boxes[index] = (left, top, right, bottom)
         (edge_marks if index in frame else marks).append((index, boxes[index]))
     if not marks:
-        cut = [index for index, box in edge_marks if MIN_DIGIT_FRACTION * longer <= _size(box) < 0.9 * longer
+        # A digit cut by the photo's edge: dark pen strokes of a digit's size; not a band along a
+        # whole side nor a solid patch (a table, the paper's edge, a finger).
+        cut = [index for index, (left, top, right, bottom) in edge_marks
+               if MIN_DIGIT_FRACTION * longer <= max(right - left, bottom - top)
+               and right - left < 0.9 * width and bottom - top < 0.9 * height
+               and np.mean(labels[top:bottom, left:right] == index) < SOLID_FILL
                and np.median(ink[labels == index]) >= FAINT_INK]
         return _refused("edge" if cut else "empty", grey, shown, scale=scale)
 
     # The digit: the largest mark, plus the pieces close to it.
     marks.sort(key=lambda mark: -_size(mark[1]))
-    group, bbox, others = [marks[0][0]], marks[0][1], []
+    group, bbox = [marks[0][0]], marks[0][1]
     pending = marks[1:]
     changed = True
     while changed:
