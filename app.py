@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-# 420 px: room for the layer table's five columns (AUTO state: collapsed on phones).
-st.set_page_config(page_title="Digit Studio", page_icon="✏️", layout="wide", initial_sidebar_state=420)
+from ui.presenter import apply_style, join_url, presenter_toggle, presenting, show_join_code  # noqa: E402
+
+PRESENTING = presenting()
+# 420 px: room for the layer table's five columns (AUTO state: collapsed on phones); folded
+# away on a projector.
+st.set_page_config(page_title="Digit Studio", page_icon="✏️", layout="wide",
+                   initial_sidebar_state="collapsed" if PRESENTING else 420)
 
 from digitstudio.runtime import configure_tensorflow, keep_keras_state  # noqa: E402
 
@@ -21,11 +26,12 @@ keep_keras_state()  # no keras.backend.clear_session() after every rerun (see di
 
 from ui.drawing import page_changed  # noqa: E402
 from ui.resources import active_predictor, classroom_mode  # noqa: E402
-from ui.sidebar import training_form  # noqa: E402
+from ui.sidebar import setup_query, training_form  # noqa: E402
 from ui.training_status import training_panel  # noqa: E402
 
 PAGES = [
     st.Page("views/draw.py", title="Draw", icon=":material/draw:", url_path="draw", default=True),
+    st.Page("views/paper.py", title="On paper", icon=":material/photo_camera:", url_path="paper"),
     st.Page("views/inside.py", title="Inside the model", icon=":material/neurology:", url_path="inside"),
     st.Page("views/runs.py", title="Runs", icon=":material/history:", url_path="runs"),
 ]
@@ -35,11 +41,19 @@ page = st.navigation(PAGES, position="top")
 page_changed(page.url_path)
 predictor, model_ref, model_warning = active_predictor()
 
-st.title("✏️ Digit Studio")
-st.caption("Draw a digit and a neural network trained on MNIST reads it. "
-           f"Model: **{model_ref.label if predictor is not None else 'none loaded'}**")
+header, corner = st.columns([4, 1], vertical_alignment="top")
+with header:
+    st.title("✏️ Digit Studio")
+    st.caption("Draw a digit and a neural network trained on MNIST reads it. "
+               f"Model: **{model_ref.label if predictor is not None else 'none loaded'}**")
+with corner:
+    presenter_toggle()
 with st.sidebar:
     training_form(locked=locked)
+if PRESENTING:
+    apply_style()
+    with corner:
+        show_join_code(join_url(setup_query()))
 # A model that is gone or broken: the Draw page says so itself beside the prediction.
 if model_warning and not (page.url_path in ("", "draw") and predictor is None):
     st.warning(model_warning, icon=":material/warning:")

@@ -311,7 +311,8 @@ def _bad_round(x_test, y_test, rng: np.random.Generator, round_: int) -> list[Ph
     samples = []
     for i, (note, rgb) in enumerate(made.items()):
         pixels = camera(rgb, rng, rng.uniform(0.5, 1.2), 2.5)
-        samples.append(PhotoSample(f"bad-{round_}-{i:02d}", encode(pixels, "JPEG", int(rng.integers(60, 90))), None, note))
+        data = encode(pixels, "JPEG", int(rng.integers(60, 90)))
+        samples.append(PhotoSample(f"bad-{round_}-{i:02d}", data, None, note))
     return samples
 
 

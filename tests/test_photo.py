@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from photo_samples import FRAME, bad_photos, encode, good_photo, good_photos
+from PIL import Image
 
 from digitstudio.drawing.photo import MAX_SIDE, PhotoError, load_photo, read_photo
 

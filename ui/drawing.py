@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from digitstudio.data.mnist import random_test_digit
+
 try:  # The component registers itself with the running Streamlit server on import.
     from streamlit_drawable_canvas import st_canvas
 except Exception:  # pragma: no cover - only outside a Streamlit runtime
@@ -67,11 +69,11 @@ def canvas() -> None:
         st.session_state[TEST_DIGIT_KEY] = None  # a drawing replaces the test digit
 
 
-def show_test_digit(count: int, seed: int | None = None) -> None:
-    """Put a random one of `count` MNIST test digits on show instead of a drawing (for
+def show_test_digit(data) -> None:
+    """Put a random MNIST test digit (data: MnistData) on show instead of a drawing (for
     keyboard and screen-reader users, and to show the class real MNIST digits)."""
     clear_drawing()
-    st.session_state[TEST_DIGIT_KEY] = int(np.random.default_rng(seed).integers(count))
+    st.session_state[TEST_DIGIT_KEY] = random_test_digit(data).index
 
 
 def current_test_digit() -> int | None:

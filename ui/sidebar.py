@@ -211,6 +211,14 @@ def _check_and_start(rows: list[dict], start: bool) -> None:
         _start(spec)
 
 
+def setup_query() -> dict[str, str]:
+    """The current setup as a link's query ({"preset": …} or {"spec": …}), {} if it is invalid."""
+    try:
+        return spec_to_query(spec_from_form(st.session_state["layer_rows"]))
+    except (SpecError, KeyError):
+        return {}
+
+
 def _share_box() -> None:
     """The current setup as a link (to this page) to paste into a chat or onto the board."""
     with st.expander("Share this setup", icon=":material/share:"):

@@ -73,7 +73,7 @@ def draw_view() -> None:
                      help="Empty the canvas (the canvas toolbar's reset does the same)")
         data, data_error = mnist_or_error()
         test.button("Try a test digit", icon=":material/casino:", width="stretch", disabled=data is None,
-                    on_click=show_test_digit, args=(len(data.x_test) if data is not None else 0,),
+                    on_click=show_test_digit, args=(data,),
                     help=data_error or "Show the model a random handwritten digit from MNIST's test set "
                                        "(no drawing needed: works with a keyboard or screen reader)")
     drawing, test_index = current_drawing(), current_test_digit()
