@@ -14,6 +14,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from digitstudio.modeling.presets import PRESETS as PRESETS_FOR_TEST
+from digitstudio.modeling.spec import parse_layers as parse_layers_for_test
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 SHIPPED = ROOT / "model" / "digit_cnn.keras"
@@ -47,6 +50,10 @@ def canvas_from_digit(digit28: np.ndarray, size: int = 200, offset=(40, 40)) -> 
 
 def new_app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=120)
+
+
+def metric_value_or_none(at: AppTest, label: str) -> str | None:
+    return next((metric.value for metric in at.metric if metric.label == label), None)
 
 
 def metric_value(at: AppTest, label: str) -> str:
@@ -207,3 +214,39 @@ def test_try_a_test_digit_shows_a_real_mnist_digit_and_its_label(mnist):
     at.switch_page("views/draw.py").run()
     next(b for b in at.button if b.label == "Clear").click().run()
     assert metric_value(at, "Prediction") == "–" and at.session_state["test_digit"] is None
+
+
+def test_a_photo_on_the_paper_page_shows_its_steps_and_is_read(mnist):
+    from photo_samples import bad_photos, good_photos
+
+    at = new_app().run()
+    at.switch_page("views/paper.py").run()
+    assert not at.exception and metric_value_or_none(at, "Prediction") is None
+    sample = good_photos(mnist.x_test, mnist.y_test, n=1, seed=3)[0]
+    at.file_uploader(key="paper_upload").upload("digit.jpg", sample.data).run()
+    assert not at.exception
+    captions = [c for image in at.get("image") for c in image.captions]
+    assert [c[0] for c in captions if c[:1].isdigit()] == ["1", "2", "3", "4"]  # grey, ink, crop, 28×28
+    assert metric_value(at, "Prediction") == str(sample.label)
+    blank = next(s for s in bad_photos(mnist.x_test, mnist.y_test) if "blank" in s.note)
+    at.file_uploader(key="paper_upload").upload("blank.jpg", blank.data).run()
+    assert metric_value(at, "Prediction") == "–"
+    assert any("Could not find" in w.value for w in at.warning)
+
+
+def test_an_edited_setup_trains_as_custom_everywhere(mnist):
+    from digitstudio.storage.share import spec_to_query
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
+
+    custom = PRESETS_FOR_TEST["seed-mlp"].spec.replace(layers=parse_layers_for_test("dense:32:relu"), epochs=1,
+                                                       train_size=500)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(spec_to_query(custom))
+    at.run()
+    assert at.sidebar.selectbox(key="preset").value == "custom"
+    next(b for b in at.sidebar.button if b.label == "Train").click().run()
+    snapshot = training_manager().wait(at.session_state[JOB_KEY], timeout=120)
+    assert snapshot.label == "custom" and snapshot.run_id.endswith("-custom")
+    at.run()
+    assert at.sidebar.selectbox(key="preset").value == "custom"

@@ -47,3 +47,25 @@ def test_a_drawing_is_still_on_the_canvas_after_visiting_another_page(chrome, se
     assert canvas_has_ink(page), "the prediction outlived its canvas"
     assert prediction_text(page) == said
     page.close()
+
+
+def test_presenter_mode_shows_a_qr_code_of_the_apps_address(chrome, server, tmp_path):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    page = chrome.new_page(viewport={"width": 1600, "height": 900})
+    page.goto(f"{server}/?present=1")
+    wait_idle(page, timeout=120_000)
+    code = page.locator('[data-testid="stImage"]', has_text="Scan to join").locator("img")
+    code.wait_for(timeout=60_000)
+    page.screenshot(path=str(tmp_path / "presenter.png"))
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(code.screenshot())))
+    assert decoded, "no QR code could be read from the screen"
+    assert decoded[0].text == f"{server}/?preset=seed-mlp"  # the app's address with the class's setup
+    # large type and the sidebar folded away
+    size = page.locator('[data-testid="stMetricValue"]').first.evaluate("e => getComputedStyle(e).fontSize")
+    assert float(size.removesuffix("px")) >= 100
+    assert page.locator('[data-testid="stExpandSidebarButton"]').is_visible()  # folded: only its opener shows
+    page.close()
