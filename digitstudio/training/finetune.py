@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from digitstudio.data.extra import check_arrays
-from digitstudio.data.mnist import MnistData, to_model_input
+from digitstudio.data.mnist import DataError, MnistData, to_model_input
 from digitstudio.explain.accuracy import accuracy_by_digit
 from digitstudio.modeling.spec import ModelSpec, validate
 from digitstudio.training.fit import ProgressFn, TrainResult, make_callback
@@ -188,7 +188,7 @@ def check_digits(user_x: Any, user_y: Any) -> tuple[np.ndarray, np.ndarray]:
     The app can call it to say why "Teach the model" is off."""
     try:
         x, y = check_arrays(user_x, user_y, "your digits")
-    except ValueError as exc:
+    except DataError as exc:
         raise FinetuneError(str(exc)) from None
     if len(x) < MIN_DIGITS:
         raise FinetuneError(f"Label at least {MIN_DIGITS} digits to teach the model ({len(x)} so far).")
