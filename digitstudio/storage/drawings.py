@@ -428,7 +428,8 @@ class DrawingStore:
         session_id, nickname = clean_session_id(session_id), clean_nickname(nickname)
         if not session_id:
             raise ValueError("A drawing needs the session id of the person who labelled it.")
-        image_png = image_to_png(image)
+        pixels = as_uint8_digit(image)
+        image_png = image_to_png(pixels)
         canvas_png = None if canvas is None else canvas_to_png(canvas)
         self._throttle(session_id)
         row = dict(created=datetime.now(timezone.utc), nickname=nickname, session_id=session_id,
@@ -437,7 +438,7 @@ class DrawingStore:
                    canvas_png=canvas_png, image_png=image_png)
         new_id = self._run(lambda c: c.execute(insert(self._drawings).values(**row)).inserted_primary_key[0])
         return Drawing(id=int(new_id), **{k: v for k, v in row.items() if k not in ("canvas_png", "image_png")},
-                       image=png_to_image(image_png), canvas_png=canvas_png)
+                       image=pixels, canvas_png=canvas_png)
 
     def _throttle(self, session_id: str) -> None:
         """A sliding window per session, in this process (a Streamlit session stays on
