@@ -188,6 +188,8 @@ def test_bad_input_is_refused(store):
     for label in (10, -1, True, "3", 2.0, None):
         with pytest.raises(ValueError, match="label must be a digit"):
             store.add(label=label, image=digit_image(), session_id="s1")
+    with pytest.raises(ValueError, match="empty drawing"):
+        store.add(label=1, image=np.zeros((28, 28), np.float32), session_id="s1")
     with pytest.raises(ValueError, match="28×28"):
         store.add(label=1, image=np.zeros((20, 20)), session_id="s1")
     with pytest.raises(ValueError, match="session id"):

@@ -18,6 +18,8 @@ from digitstudio.training.finetune import (
     FinetuneSettings,
     check_digits,
     finetune,
+    finetune_spec,
+    finetune_task,
     holdout_split,
     replay_dataset,
     replay_plan,
@@ -153,3 +155,16 @@ def test_stop_event_stops_and_keeps_the_model(parent, small_mnist):
 def test_too_few_digits_raise_before_any_work(parent, small_mnist):
     with pytest.raises(FinetuneError, match="at least"):
         finetune(parent, small_mnist.x_test[:5], small_mnist.y_test[:5], small_mnist, settings=TINY)
+
+
+def test_finetune_task_is_what_a_queue_calls(parent, small_mnist):
+    x, y = user_digits(small_mnist)
+    x_copy = x.copy()
+    task = finetune_task(parent, x_copy, y, parent_id="p", parent_spec=SPEC, mnist_before=0.9, settings=TINY)
+    x_copy[:] = 0  # the person deletes or relabels after queueing: the queued task keeps its copy
+    events = []
+    result = task(small_mnist, on_progress=events.append, stop_event=threading.Event())
+    assert result.status == "completed" and result.label == "fine-tune of p" and events[-1]["kind"] == "end"
+    assert result.spec == finetune_spec(SPEC, TINY) and result.user_digits > 0
+    with pytest.raises(FinetuneError):
+        finetune_task(parent, x[:3], y[:3])

@@ -415,7 +415,8 @@ class DrawingStore:
         canvas      the canvas as drawn: RGBA uint8 pixels or PNG bytes (optional)
         predicted, confidence, model_id   what the active model said (optional)
 
-        ValueError for a bad label/image/canvas, LabellingThrottled past RATE_LIMIT
+        ValueError for a bad label/image/canvas or an empty (all-black) image,
+        LabellingThrottled past RATE_LIMIT
         per RATE_WINDOW seconds for this session, StoreUnavailable for database faults.
         """
         from sqlalchemy import insert
@@ -429,6 +430,8 @@ class DrawingStore:
         if not session_id:
             raise ValueError("A drawing needs the session id of the person who labelled it.")
         pixels = as_uint8_digit(image)
+        if not pixels.any():
+            raise ValueError("An empty drawing cannot be labelled: draw the digit first.")
         image_png = image_to_png(pixels)
         canvas_png = None if canvas is None else canvas_to_png(canvas)
         self._throttle(session_id)

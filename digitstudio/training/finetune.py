@@ -214,7 +214,7 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
 
     x, y = check_digits(user_x, user_y)
     train_idx, holdout_idx = holdout_split(y, settings.holdout_fraction, settings.seed)
-    spec = _result_spec(parent_spec, settings)
+    spec = finetune_spec(parent_spec, settings)
     set_determinism(settings.seed)
     tuned = _trainable_copy(model, settings.learning_rate)
 
@@ -261,7 +261,9 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
     )
 
 
-def _result_spec(parent_spec: ModelSpec | dict | None, settings: FinetuneSettings) -> ModelSpec:
+def finetune_spec(parent_spec: ModelSpec | dict | None, settings: FinetuneSettings = FinetuneSettings()) -> ModelSpec:
+    """The spec a fine-tune run records: the parent's layers with this fine-tune's Adam
+    settings (an empty placeholder when the parent has no spec, e.g. an upload)."""
     if isinstance(parent_spec, dict):
         parent_spec = ModelSpec.from_dict(parent_spec)
     base = parent_spec if parent_spec is not None else ModelSpec(layers=[])
@@ -269,6 +271,23 @@ def _result_spec(parent_spec: ModelSpec | dict | None, settings: FinetuneSetting
                             epochs=settings.epochs, batch_size=settings.batch_size, validation_split=0.0,
                             validate_on_test=False, train_size=None, augment=settings.augment,
                             seed=settings.seed))
+
+
+def finetune_task(model, user_x: Any, user_y: Any, *, parent_id: str = "",
+                  parent_spec: ModelSpec | dict | None = None, mnist_before: float | None = None,
+                  settings: FinetuneSettings = FinetuneSettings()):
+    """Check the digits now (FinetuneError) and return `task(data, on_progress, stop_event)
+    -> FinetuneResult`, the call a training queue makes once MNIST is loaded. The digits
+    are copied, so later labels or deletes do not change a queued fine-tune."""
+    x, y = check_digits(user_x, user_y)
+    x, y = x.copy(), y.copy()
+
+    def task(data: MnistData, on_progress: ProgressFn | None = None,
+             stop_event: threading.Event | None = None) -> FinetuneResult:
+        return finetune(model, x, y, data, parent_id=parent_id, parent_spec=parent_spec, mnist_before=mnist_before,
+                        settings=settings, on_progress=on_progress, stop_event=stop_event)
+
+    return task
 
 
 def _trainable_copy(model, learning_rate: float):
