@@ -46,6 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=defaults.steps)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.learning_rate)
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="fine-tune seed (hold-out, mix, augmentation)")
     parser.add_argument("--model", default=str(ROOT / "model" / "digit_cnn.keras"))
     parser.add_argument("--data", default=os.environ.get("MNIST_NPZ") or str(ROOT.parent / "shared/data/mnist.npz"))
     parser.add_argument("--json", help="also write the numbers to this file")
@@ -81,25 +82,27 @@ def main(argv=None) -> int:
         reading = predictor.predict(seen.image)
         store.add(label=label, image=seen.image, canvas=canvas, session_id="bench", nickname="bench writer",
                   predicted=reading.digit, confidence=reading.confidence, model_id="digit_cnn")
-    x, y, _ = store.arrays(Scope.person("bench", "bench writer"))
+    x, y, ids = store.arrays(Scope.person("bench", "bench writer"))
     labelled_before = float(np.mean(predictor.probabilities(x.astype(np.float32) / 255).argmax(1) == y))
 
     fresh_canvases, fresh_labels, fresh_names = canvases(args.fresh, seed=2)
     fresh = np.stack([preprocess(canvas).image for canvas in fresh_canvases])
     before = predictor.probabilities(fresh).argmax(1)
 
-    settings = FinetuneSettings(steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr)
+    settings = FinetuneSettings(steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
     spec = json.loads(Path(args.model).with_suffix(".json").read_text()).get("spec")
     started = time.perf_counter()
-    result = finetune(predictor.model, x, y, mnist, parent_id="digit-cnn", parent_spec=spec, settings=settings)
+    result = finetune(predictor.model, x, y, mnist, parent_id="digit-cnn", parent_spec=spec, drawing_ids=ids,
+                      settings=settings)
     seconds = time.perf_counter() - started
     after = Predictor(result.model).probabilities(fresh).argmax(1)
 
     report = result.comparison()
     style_before, style_after = by_style(before, fresh_labels, fresh_names), by_style(after, fresh_labels, fresh_names)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"labelled: {len(y)} drawings ({args.per_style} per style), shipped model read {labelled_before:.0%} of them")
     print(f"fine-tune: {result.status}, {settings.steps} steps of {settings.batch_size} (half yours, half MNIST), "
-          f"lr {settings.learning_rate:g}; train {result.train_seconds:.1f} s, whole call {seconds:.1f} s")
+          f"lr {settings.learning_rate:g}, seed {settings.seed}; train {result.train_seconds:.1f} s, whole call {seconds:.1f} s")
     print(f"\nfresh drawings ({args.fresh} per style)   before → after")
     for name, (digit, description, _) in STYLES.items():
         print(f"  {name:11s} ({digit})  {style_before[name]:6.0%} → {style_after[name]:6.0%}   {description}")
@@ -110,7 +113,8 @@ def main(argv=None) -> int:
     mis_after = np.mean([style_after[n] for n in misread]) if misread else float("nan")
     print(f"  all styles       {overall_before:6.1%} → {overall_after:6.1%}")
     print(f"  misread styles   {mis_before:6.1%} → {mis_after:6.1%}   ({', '.join(misread)})")
-    print(f"hold-out of the labelled digits ({sum(report['holdout']['counts'].values())}): "
+    print(f"hold-out of the labelled digits ({sum(report['holdout']['counts'].values())}, drawing ids "
+          f"{report['holdout']['drawing_ids']}): "
           f"{report['user_before']:.0%} → {report['user_after']:.0%}")
     print(f"MNIST test: {report['mnist_before']:.2%} → {report['mnist_after']:.2%}")
     if args.json:

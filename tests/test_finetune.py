@@ -160,11 +160,15 @@ def test_too_few_digits_raise_before_any_work(parent, small_mnist):
 def test_finetune_task_is_what_a_queue_calls(parent, small_mnist):
     x, y = user_digits(small_mnist)
     x_copy = x.copy()
-    task = finetune_task(parent, x_copy, y, parent_id="p", parent_spec=SPEC, mnist_before=0.9, settings=TINY)
+    ids = list(range(100, 100 + len(y)))
+    task = finetune_task(parent, x_copy, y, parent_id="p", parent_spec=SPEC, mnist_before=0.9,
+                         drawing_ids=ids, settings=TINY)
     x_copy[:] = 0  # the person deletes or relabels after queueing: the queued task keeps its copy
     events = []
     result = task(small_mnist, on_progress=events.append, stop_event=threading.Event())
     assert result.status == "completed" and result.label == "fine-tune of p" and events[-1]["kind"] == "end"
     assert result.spec == finetune_spec(SPEC, TINY) and result.user_digits > 0
+    held = result.holdout
+    assert held["drawing_ids"] == [ids[i] for i in held["indices"]] and held["drawing_ids"]
     with pytest.raises(FinetuneError):
         finetune_task(parent, x[:3], y[:3])

@@ -197,7 +197,7 @@ def check_digits(user_x: Any, user_y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str = "",
              parent_spec: ModelSpec | dict | None = None, mnist_before: float | None = None,
-             settings: FinetuneSettings = FinetuneSettings(),
+             drawing_ids: Any = None, settings: FinetuneSettings = FinetuneSettings(),
              on_progress: ProgressFn | None = None, stop_event: threading.Event | None = None) -> FinetuneResult:
     """Fine-tune a copy of `model` (a Keras model reading (28, 28, 1) in [0, 1]) on the
     person's digits (x uint8 (n, 28, 28), y labels 0–9, n ≥ MIN_DIGITS) mixed with
@@ -209,10 +209,14 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
     optimizer settings; without it the spec is an empty placeholder (an uploaded parent).
     `mnist_before`: the parent's MNIST test accuracy when already known on this same test
     split (its run record's test_accuracy): saves one pass over the 10,000 test images.
+    `drawing_ids` (one per digit, e.g. DrawingStore.arrays()'s third value) lets the report
+    name the held-out drawings: holdout["drawing_ids"].
     """
     from digitstudio.training.fit import set_determinism
 
     x, y = check_digits(user_x, user_y)
+    if drawing_ids is not None and len(list(drawing_ids)) != len(y):
+        raise FinetuneError(f"{len(list(drawing_ids))} drawing ids for {len(y)} digits.")
     train_idx, holdout_idx = holdout_split(y, settings.holdout_fraction, settings.seed)
     spec = finetune_spec(parent_spec, settings)
     set_determinism(settings.seed)
@@ -251,12 +255,15 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
     if on_progress is not None:
         on_progress({"kind": "end", "status": status, "message": message})
     counts = {int(d): int(np.sum(y_hold == d)) for d in range(10) if np.any(y_hold == d)}
+    holdout = {"indices": holdout_idx.tolist(), "counts": counts}
+    if drawing_ids is not None:
+        holdout["drawing_ids"] = [int(i) for i in np.asarray(list(drawing_ids))[holdout_idx]]
     return FinetuneResult(
         model=tuned if status in ("completed", "stopped") else None, spec=spec, status=status,
         history=history, test_loss=test_loss, test_accuracy=test_accuracy,
         params=int(model.count_params()), train_seconds=train_seconds,
         data_source=f"{data.source} + {len(train_idx)} user digits (replay 1:1)", message=message, curve=curve,
-        parent_id=str(parent_id or ""), holdout={"indices": holdout_idx.tolist(), "counts": counts},
+        parent_id=str(parent_id or ""), holdout=holdout,
         user_before=user_before, user_after=user_after, mnist_before=mnist_before, user_digits=int(len(train_idx)),
     )
 
@@ -275,17 +282,18 @@ def finetune_spec(parent_spec: ModelSpec | dict | None, settings: FinetuneSettin
 
 def finetune_task(model, user_x: Any, user_y: Any, *, parent_id: str = "",
                   parent_spec: ModelSpec | dict | None = None, mnist_before: float | None = None,
-                  settings: FinetuneSettings = FinetuneSettings()):
+                  drawing_ids: Any = None, settings: FinetuneSettings = FinetuneSettings()):
     """Check the digits now (FinetuneError) and return `task(data, on_progress, stop_event)
     -> FinetuneResult`, the call a training queue makes once MNIST is loaded. The digits
     are copied, so later labels or deletes do not change a queued fine-tune."""
     x, y = check_digits(user_x, user_y)
     x, y = x.copy(), y.copy()
+    drawing_ids = None if drawing_ids is None else [int(i) for i in drawing_ids]
 
     def task(data: MnistData, on_progress: ProgressFn | None = None,
              stop_event: threading.Event | None = None) -> FinetuneResult:
         return finetune(model, x, y, data, parent_id=parent_id, parent_spec=parent_spec, mnist_before=mnist_before,
-                        settings=settings, on_progress=on_progress, stop_event=stop_event)
+                        drawing_ids=drawing_ids, settings=settings, on_progress=on_progress, stop_event=stop_event)
 
     return task
 
