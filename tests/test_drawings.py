@@ -159,8 +159,7 @@ def test_empty_export_says_so(store):
 
 
 def test_thirty_sessions_labelling_at_once_lose_nothing(store):
-    sessions, each = 30, 5
-    store.ensure_schema()
+    sessions, each = 30, 5  # on a fresh database: the first labels also race to create the schema
     barrier = threading.Barrier(sessions)
     errors: list[BaseException] = []
 
@@ -365,3 +364,25 @@ def test_labelling_spam_is_throttled(tmp_path):
     add(store, 1, session="spammer")
     assert store.count(Scope.person("spammer")) == 101
     store.close()
+
+
+def test_servers_starting_together_create_the_schema_once(store):
+    """Several app processes (replicas) opening a fresh database at the same moment."""
+    import subprocess
+    import sys
+    import time
+
+    start = time.time() + 3  # each process waits for this moment, so the schema races for real
+    script = ("import sys, time, numpy as np\n"
+              "from digitstudio.storage.drawings import DrawingStore\n"
+              "store = DrawingStore(sys.argv[1])\n"
+              "time.sleep(max(0, float(sys.argv[2]) - time.time()))\n"
+              "store.add(label=1, image=np.ones((28, 28), np.float32), session_id=sys.argv[3])\n")
+    procs = [subprocess.Popen([sys.executable, "-c", script, store.url, str(start), f"proc-{n}"],
+                              cwd=os.path.dirname(os.path.dirname(__file__)), stderr=subprocess.PIPE, text=True)
+             for n in range(4)]
+    errors = [proc.communicate(timeout=60)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 4, errors
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM schema_version").scalar() == 1
+    assert sum(store.count(Scope.person(f"proc-{n}")) for n in range(4)) == 4

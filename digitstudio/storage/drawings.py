@@ -56,6 +56,7 @@ MAX_CANVAS_BYTES = 2_000_000  # a 280×280 RGBA canvas is ~10–30 kB as PNG
 RATE_LIMIT = 100  # drawings a session may label …
 RATE_WINDOW = 60.0  # … per this many seconds
 BUSY_TIMEOUT = 5.0  # seconds SQLite waits for another writer before giving up
+_SCHEMA_LOCK_KEY = 4_420_110  # PostgreSQL advisory lock id held while creating/migrating
 
 
 class StoreUnavailable(RuntimeError):
@@ -291,6 +292,7 @@ class DrawingStore:
         self._engine = None
         self._ready = False
         self._lock = threading.Lock()
+        self._schema_lock = threading.Lock()
         self._recent: dict[str, deque[float]] = {}  # session id → times of its recent labels
 
     @property
@@ -337,36 +339,47 @@ class DrawingStore:
 
     def ensure_schema(self) -> int:
         """Create or migrate the schema to SCHEMA_VERSION; returns the version.
-        StoreUnavailable on any fault, or when the database is from a newer app."""
+        StoreUnavailable on any fault, or when the database is from a newer app.
+        One thread at a time here; across processes PostgreSQL serialises on an advisory
+        lock, and SQLite's write lock plus one retry covers two servers starting at once."""
         if self._ready:
             return SCHEMA_VERSION
         from sqlalchemy import exc as sa_exc
-        from sqlalchemy import inspect, insert, select, update
 
-        try:
-            with self.engine.begin() as connection:
-                if not inspect(connection).has_table("schema_version"):
-                    self._version.create(connection, checkfirst=True)
-                found = connection.execute(select(self._version.c.version)).scalar()
-                if found is None:
-                    connection.execute(insert(self._version).values(version=0))
-                    found = 0
-                if found > SCHEMA_VERSION:
-                    raise StoreUnavailable(
-                        f"Labelling is off: the drawings database has schema version {found}, "
-                        f"newer than this app's {SCHEMA_VERSION}; update Digit Studio.")
-                for step in range(found + 1, SCHEMA_VERSION + 1):
-                    MIGRATIONS[step](connection, self._metadata)
-                    connection.execute(update(self._version).values(version=step))
-        except StoreUnavailable:
-            raise
-        except sa_exc.IntegrityError:
-            # Another process created the schema at the same moment: it is there now.
-            return self.ensure_schema()
-        except (sa_exc.SQLAlchemyError, OSError) as exc:
-            raise _unavailable(exc) from None
-        self._ready = True
+        with self._schema_lock:
+            for attempt in (1, 2):
+                if self._ready:
+                    break
+                try:
+                    self._migrate()
+                    self._ready = True
+                except StoreUnavailable:
+                    raise
+                except (sa_exc.SQLAlchemyError, OSError) as exc:
+                    if attempt == 2:
+                        raise _unavailable(exc) from None
+                    time.sleep(0.2)  # another process may be creating the schema right now
         return SCHEMA_VERSION
+
+    def _migrate(self) -> None:
+        from sqlalchemy import inspect, insert, select, text, update
+
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+            if not inspect(connection).has_table("schema_version"):
+                self._version.create(connection)
+            found = connection.execute(select(self._version.c.version)).scalar()
+            if found is None:
+                connection.execute(insert(self._version).values(version=0))
+                found = 0
+            if found > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"Labelling is off: the drawings database has schema version {found}, "
+                    f"newer than this app's {SCHEMA_VERSION}; update Digit Studio.")
+            for step in range(found + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](connection, self._metadata)
+                connection.execute(update(self._version).values(version=step))
 
     def problem(self) -> str | None:
         """None when labelling works; else the one line saying why it is off. Probes a
