@@ -56,6 +56,7 @@ MAX_CANVAS_BYTES = 2_000_000  # a 280×280 RGBA canvas is ~10–30 kB as PNG
 RATE_LIMIT = 100  # drawings a session may label …
 RATE_WINDOW = 60.0  # … per this many seconds
 BUSY_TIMEOUT = 5.0  # seconds SQLite waits for another writer before giving up
+_WRITE_OPTION = "digitstudio_write"  # execution option: this connection's transactions write
 _SCHEMA_LOCK_KEY = 4_420_110  # PostgreSQL advisory lock id held while creating/migrating
 
 
@@ -320,6 +321,9 @@ class DrawingStore:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):
+            # SQLAlchemy's recipe for real SQLite transactions: Python's sqlite3 would not
+            # BEGIN before a SELECT or CREATE, so two servers could both find no schema.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             try:
                 cursor.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
@@ -333,7 +337,18 @@ class DrawingStore:
             finally:
                 cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _begin(connection):
+            # Writers take the write lock up front (waiting up to busy_timeout), so a
+            # transaction never fails half-way when it turns out another one is writing.
+            immediate = connection.get_execution_options().get(_WRITE_OPTION)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
         return engine
+
+    def _writer(self):
+        """A connection whose transactions are write transactions (BEGIN IMMEDIATE on SQLite)."""
+        return self.engine.connect().execution_options(**{_WRITE_OPTION: True})
 
     # --- schema -----------------------------------------------------------------------
 
@@ -364,7 +379,7 @@ class DrawingStore:
     def _migrate(self) -> None:
         from sqlalchemy import inspect, insert, select, text, update
 
-        with self.engine.begin() as connection:
+        with self._writer() as connection, connection.begin():
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
             if not inspect(connection).has_table("schema_version"):
@@ -390,7 +405,7 @@ class DrawingStore:
 
         try:
             self.ensure_schema()
-            with self.engine.connect() as connection:
+            with self._writer() as connection:
                 with connection.begin() as transaction:
                     connection.execute(update(self._version).values(version=self._version.c.version))
                     transaction.rollback()
@@ -407,7 +422,7 @@ class DrawingStore:
         self.ensure_schema()
         try:
             if write:
-                with self.engine.begin() as connection:
+                with self._writer() as connection, connection.begin():
                     return work(connection)
             with self.engine.connect() as connection:
                 return work(connection)
