@@ -56,6 +56,7 @@ MAX_CANVAS_BYTES = 2_000_000  # a 280×280 RGBA canvas is ~10–30 kB as PNG
 RATE_LIMIT = 100  # drawings a session may label …
 RATE_WINDOW = 60.0  # … per this many seconds
 BUSY_TIMEOUT = 5.0  # seconds SQLite waits for another writer before giving up
+PROBE_TIMEOUT_MS = 200  # how long problem() waits for a lock held by someone else
 _WRITE_OPTION = "digitstudio_write"  # execution option: this connection's transactions write
 _SCHEMA_LOCK_KEY = 4_420_110  # PostgreSQL advisory lock id held while creating/migrating
 
@@ -399,16 +400,24 @@ class DrawingStore:
     def problem(self) -> str | None:
         """None when labelling works; else the one line saying why it is off. Probes a
         write (rolled back), so a locked or read-only database is caught before a person
-        labels anything."""
+        labels anything. Fast (~0.1 ms; at most ~0.2 s while another program holds the
+        lock), so the app may call it on every rerun."""
         from sqlalchemy import exc as sa_exc
         from sqlalchemy import update
 
         try:
             self.ensure_schema()
             with self._writer() as connection:
-                with connection.begin() as transaction:
-                    connection.execute(update(self._version).values(version=self._version.c.version))
-                    transaction.rollback()
+                if self.is_sqlite:  # ask, don't queue: a locked database answers within 0.2 s
+                    connection.connection.driver_connection.execute(f"PRAGMA busy_timeout = {PROBE_TIMEOUT_MS}")
+                try:
+                    with connection.begin() as transaction:
+                        connection.execute(update(self._version).values(version=self._version.c.version))
+                        transaction.rollback()
+                finally:
+                    if self.is_sqlite:
+                        connection.connection.driver_connection.execute(
+                            f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         except StoreUnavailable as exc:
             return str(exc)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
