@@ -17,6 +17,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from digitstudio.data.extra import load_extra, with_extra
 from digitstudio.data.mnist import ENV_VAR, DataError, load_mnist
 from digitstudio.modeling.cli import add_spec_arguments, spec_from_args
 from digitstudio.modeling.spec import SpecError, count_params
@@ -30,6 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add_spec_arguments(parser)
     parser.add_argument("--data", help=f"local MNIST .npz (default: ${ENV_VAR}, else Keras download)")
+    parser.add_argument("--extra-data", help="extra labelled digits to add to MNIST's training split: an .npz "
+                        "with x uint8 (n, 28, 28) and y labels 0–9, e.g. the app's 'Your handwriting' export")
     parser.add_argument("--out", help="model file to write (.keras); default runs/<preset>.keras")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     return parser.parse_args(argv)
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         data = load_mnist(args.data)
+        if args.extra_data:
+            data = with_extra(data, *load_extra(args.extra_data), source=args.extra_data)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

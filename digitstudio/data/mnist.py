@@ -71,22 +71,27 @@ def load_npz(path: str | os.PathLike) -> MnistData:
 
 
 def check(data: MnistData) -> None:
-    """Shapes 28×28, uint8 pixels, integer labels 0–9, matching lengths."""
-    name = data.source
+    """Shapes 28×28, uint8 pixels, integer labels 0–9, matching lengths, no empty split."""
     for split in ("train", "test"):
         x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
-        if x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise DataError(f"{name}: x_{split} must have shape (n, 28, 28), not {x.shape}.")
-        if x.dtype != np.uint8:
-            raise DataError(f"{name}: x_{split} must be uint8 pixels 0–255, not {x.dtype}.")
-        if y.ndim != 1 or len(y) != len(x):
-            raise DataError(f"{name}: y_{split} must be {len(x)} labels, not shape {y.shape}.")
-        if not np.issubdtype(y.dtype, np.integer):
-            raise DataError(f"{name}: y_{split} must hold integer labels, not {y.dtype}.")
+        check_digits(x, y, data.source, f"x_{split}", f"y_{split}")
         if len(y) == 0:
-            raise DataError(f"{name}: the {split} split is empty.")
-        if y.min() < 0 or y.max() > 9:
-            raise DataError(f"{name}: y_{split} labels must be 0–9, found {y.min()}–{y.max()}.")
+            raise DataError(f"{data.source}: the {split} split is empty.")
+
+
+def check_digits(x: np.ndarray, y: np.ndarray, source: str, x_name: str = "x", y_name: str = "y") -> None:
+    """One set of MNIST-format digits: x uint8 (n, 28, 28), y n integer labels 0–9
+    (n may be 0). DataError naming the source and the array otherwise."""
+    if x.ndim != 3 or x.shape[1:] != (28, 28):
+        raise DataError(f"{source}: {x_name} must have shape (n, 28, 28), not {x.shape}.")
+    if x.dtype != np.uint8:
+        raise DataError(f"{source}: {x_name} must be uint8 pixels 0–255, not {x.dtype}.")
+    if y.ndim != 1 or len(y) != len(x):
+        raise DataError(f"{source}: {y_name} must be {len(x)} labels, not shape {y.shape}.")
+    if len(y) and not np.issubdtype(y.dtype, np.integer):
+        raise DataError(f"{source}: {y_name} must hold integer labels, not {y.dtype}.")
+    if len(y) and (y.min() < 0 or y.max() > 9):
+        raise DataError(f"{source}: {y_name} labels must be 0–9, found {y.min()}–{y.max()}.")
 
 
 def _download() -> MnistData:

@@ -28,6 +28,7 @@ import numpy as np
 
 from digitstudio.data.mnist import to_model_input
 from digitstudio.drawing.predict import Predictor
+from digitstudio.explain.accuracy import confusion_matrix, most_confused
 from digitstudio.modeling.layers import kind_of_keras_layer
 
 # --- input handling --------------------------------------------------------------------
@@ -98,11 +99,7 @@ class Evaluation:
 
     def most_confused(self, k: int = 3) -> list[tuple[int, int, int]]:
         """The k most common mistakes as (true digit, predicted digit, count), count > 0."""
-        off = self.confusion.copy()
-        np.fill_diagonal(off, 0)
-        order = np.argsort(off, axis=None, kind="stable")[::-1][:k]
-        pairs = [(int(i // 10), int(i % 10), int(off.flat[i])) for i in order]
-        return [p for p in pairs if p[2] > 0]
+        return most_confused(self.labels, self.predictions, k)
 
 
 def as_predictor(model_or_predictor: Any) -> Predictor:
@@ -130,7 +127,7 @@ def evaluation_from_probabilities(probabilities: np.ndarray, y_true: np.ndarray,
         raise ValueError(f"probabilities must be ({len(y)}, 10), not {probs.shape}")
     pred = probs.argmax(axis=1).astype(np.int64)
     conf = probs[np.arange(len(y)), pred] if len(y) else np.zeros(0, np.float32)
-    confusion = np.bincount(y * 10 + pred, minlength=100).reshape(10, 10).astype(np.int64)
+    confusion = confusion_matrix(y, pred)
     totals = confusion.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_class = np.where(totals > 0, np.diag(confusion) / np.maximum(totals, 1), np.nan)

@@ -1,0 +1,616 @@
+"""Labelled drawings in a database: what people drew, what they say it was, what the model said.
+
+Storage goes through SQLAlchemy 2.0 Core:
+
+* SQLite (the embedded default): `<data folder>/drawings.sqlite3`, the data folder being
+  $DIGIT_STUDIO_DATA or `data/`, in WAL mode (readers never wait for the writer) with a
+  busy timeout, so many sessions of one server can label at once.
+* PostgreSQL when $DIGIT_STUDIO_DATABASE_URL names one (e.g.
+  `postgresql+psycopg://user:password@host:5432/digits`): several app replicas then
+  share one class. Any SQLAlchemy URL works, as long as its driver is installed.
+
+The app creates and migrates its own schema: a `schema_version` table holds one row,
+and `MIGRATIONS` lists what takes a database from each version to the next.
+
+Images are stored as PNG bytes (never pickles): the canvas as drawn, and the 28×28
+digit exactly as the model saw it (uint8, white ink on black, like MNIST).
+
+Whose drawings (`Scope`): one person's, by nickname when they gave one (so it survives
+a reload), else by browser session; or the class collection (every drawing labelled
+in classroom mode). No accounts and no personal data beyond the nickname.
+
+Every database fault (locked, full, read-only, corrupt, server down) is raised as
+`StoreUnavailable` with one line saying why: the app keeps reading digits and shows
+that line where the label control would be. Labelling faster than `RATE_LIMIT`
+drawings per `RATE_WINDOW` seconds per session raises `LabellingThrottled`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import threading
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+DATA_ENV = "DIGIT_STUDIO_DATA"
+URL_ENV = "DIGIT_STUDIO_DATABASE_URL"
+DEFAULT_DATA_DIR = "data"
+SQLITE_FILE = "drawings.sqlite3"
+
+SCHEMA_VERSION = 1
+PERSONAL, CLASS = "personal", "class"
+MAX_NICKNAME_CHARS = 24
+MAX_SESSION_CHARS = 64
+MAX_MODEL_ID_CHARS = 120
+MAX_CANVAS_BYTES = 2_000_000  # a 280×280 RGBA canvas is ~10–30 kB as PNG
+RATE_LIMIT = 100  # drawings a session may label …
+RATE_WINDOW = 60.0  # … per this many seconds
+BUSY_TIMEOUT = 5.0  # seconds SQLite waits for another writer before giving up
+PROBE_TIMEOUT_MS = 200  # how long problem() waits for a lock held by someone else
+_WRITE_OPTION = "digitstudio_write"  # execution option: this connection's transactions write
+_SCHEMA_LOCK_KEY = 4_420_110  # PostgreSQL advisory lock id held while creating/migrating
+
+
+class StoreUnavailable(RuntimeError):
+    """The drawings database cannot be used right now; the message (one line) says why."""
+
+
+class LabellingThrottled(RuntimeError):
+    """This session labelled more than RATE_LIMIT drawings in RATE_WINDOW seconds."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds until the next label is accepted
+
+
+# --- input clean-up ----------------------------------------------------------------------
+
+_NICKNAME_EXTRA = set(" -.'")
+
+
+def clean_nickname(nickname: Any) -> str:
+    """A display-safe nickname: NFKC-normalised, tags dropped, only letters, digits,
+    spaces and -.' kept (so no markup or Markdown), whitespace collapsed, at most 24
+    characters; '' when nothing is left. '<b>Zoë</b>' → 'Zoë', 'x' * 10_000 → 'x' * 24."""
+    text = unicodedata.normalize("NFKC", str(nickname or ""))[: MAX_NICKNAME_CHARS * 8]
+    text = re.sub(r"<[^>]*>", "", text)
+    kept = "".join(ch for ch in text
+                   if ch in _NICKNAME_EXTRA or unicodedata.category(ch)[0] in "LN" or ch.isspace())
+    return " ".join(kept.split())[:MAX_NICKNAME_CHARS].strip()
+
+
+def clean_session_id(session_id: Any) -> str:
+    """[A-Za-z0-9_-], at most 64 characters (Streamlit's session ids are UUIDs)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "", str(session_id or ""))[:MAX_SESSION_CHARS]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose drawings. `Scope.person(session_id, nickname)`: one person's, matched by
+    nickname when given (any collection), else by session. `Scope.class_collection()`:
+    every drawing labelled in classroom mode, by anyone."""
+
+    session_id: str = ""
+    nickname: str = ""
+    whole_class: bool = False
+
+    @classmethod
+    def person(cls, session_id: str, nickname: str = "") -> Scope:
+        scope = cls(clean_session_id(session_id), clean_nickname(nickname))
+        if not scope.session_id and not scope.nickname:
+            raise ValueError("A person's scope needs a session id or a nickname.")
+        return scope
+
+    @classmethod
+    def class_collection(cls) -> Scope:
+        return cls(whole_class=True)
+
+
+@dataclass
+class Drawing:
+    """One labelled drawing. `image` (uint8 (28, 28)) and `canvas_png` are filled only
+    when asked for (`with_images=True`), to keep lists light."""
+
+    id: int
+    created: datetime  # UTC
+    nickname: str
+    session_id: str
+    collection: str  # "personal" or "class"
+    label: int
+    predicted: int | None
+    confidence: float | None
+    model_id: str
+    image: np.ndarray | None = field(default=None, repr=False)
+    canvas_png: bytes | None = field(default=None, repr=False)
+
+    @property
+    def misread(self) -> bool:
+        """The model that read it when it was labelled said another digit."""
+        return self.predicted is not None and self.predicted != self.label
+
+
+# --- images ------------------------------------------------------------------------------
+
+def image_to_png(image: np.ndarray) -> bytes:
+    """A 28×28 digit (float in [0, 1] or uint8) → grey PNG bytes."""
+    pixels = as_uint8_digit(image)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_to_image(data: bytes) -> np.ndarray:
+    """Grey PNG bytes → uint8 (28, 28)."""
+    with Image.open(io.BytesIO(data)) as picture:
+        return np.asarray(picture.convert("L"), np.uint8)
+
+
+def as_uint8_digit(image: Any) -> np.ndarray:
+    """(28, 28) or (28, 28, 1) float in [0, 1] or uint8 → uint8 (28, 28); ValueError otherwise."""
+    pixels = np.asarray(image)
+    if pixels.shape not in ((28, 28), (28, 28, 1), (784,)):
+        raise ValueError(f"The model's view of a drawing must be 28×28, not shape {pixels.shape}.")
+    pixels = pixels.reshape(28, 28)
+    if pixels.dtype == np.uint8:
+        return pixels
+    return np.clip(np.rint(pixels.astype(np.float32) * 255), 0, 255).astype(np.uint8)
+
+
+def canvas_to_png(canvas: Any) -> bytes:
+    """Canvas pixels ((H, W, 4) RGBA or (H, W, 3) RGB uint8) or PNG bytes → PNG bytes,
+    at most MAX_CANVAS_BYTES; ValueError otherwise."""
+    if isinstance(canvas, (bytes, bytearray)):
+        data = bytes(canvas)
+        if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise ValueError("The canvas image must be PNG bytes or an RGBA pixel array.")
+    else:
+        pixels = np.asarray(canvas)
+        if pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+            raise ValueError(f"The canvas must be an (H, W, 4) RGBA array, not shape {pixels.shape}.")
+        if pixels.dtype != np.uint8:
+            pixels = np.clip(np.rint(pixels.astype(np.float32)), 0, 255).astype(np.uint8)
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="PNG", optimize=False, compress_level=1)
+        data = buffer.getvalue()
+    if len(data) > MAX_CANVAS_BYTES:
+        raise ValueError(f"The canvas image is {len(data) / 1e6:.1f} MB; at most {MAX_CANVAS_BYTES / 1e6:.0f} MB.")
+    return data
+
+
+# --- the schema ------------------------------------------------------------------------------
+
+def _tables():
+    from sqlalchemy import (
+        Column,
+        DateTime,
+        Float,
+        Index,
+        Integer,
+        LargeBinary,
+        MetaData,
+        SmallInteger,
+        String,
+        Table,
+    )
+
+    metadata = MetaData()
+    version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+    drawings = Table(
+        "drawings", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("created", DateTime(timezone=True), nullable=False),
+        Column("nickname", String(MAX_NICKNAME_CHARS), nullable=False, default=""),
+        Column("session_id", String(MAX_SESSION_CHARS), nullable=False, default=""),
+        Column("collection", String(16), nullable=False, default=PERSONAL),
+        Column("label", SmallInteger, nullable=False),
+        Column("predicted", SmallInteger, nullable=True),
+        Column("confidence", Float, nullable=True),
+        Column("model_id", String(MAX_MODEL_ID_CHARS), nullable=False, default=""),
+        Column("canvas_png", LargeBinary, nullable=True),
+        Column("image_png", LargeBinary, nullable=False),
+        Index("ix_drawings_collection_created", "collection", "created"),
+        Index("ix_drawings_nickname", "nickname"),
+        Index("ix_drawings_session", "session_id"),
+        sqlite_autoincrement=True,  # ids are never reused after a delete
+    )
+    return metadata, version, drawings
+
+
+def _create_v1(connection, metadata) -> None:
+    metadata.create_all(connection)
+
+
+# MIGRATIONS[n] takes a database at version n - 1 to version n (0 = empty database).
+# A future column: add `def _add_x(connection, metadata): connection.execute(text("ALTER …"))`
+# as MIGRATIONS[2] and raise SCHEMA_VERSION to 2.
+MIGRATIONS: dict[int, Callable[[Any, Any], None]] = {1: _create_v1}
+
+
+# --- faults -------------------------------------------------------------------------------
+
+_FAULTS = (
+    ("database is locked", "the drawings database is locked by another program; try again in a moment"),
+    ("database table is locked", "the drawings database is locked by another program; try again in a moment"),
+    ("readonly database", "the drawings database is read-only (check the data folder's permissions)"),
+    ("read-only", "the drawings database is read-only"),
+    ("disk is full", "the disk holding the drawings database is full"),
+    ("disk i/o error", "the drawings database could not be written (disk I/O error)"),
+    ("not a database", "the drawings database file is corrupt (not a database); move it away to start afresh"),
+    ("malformed", "the drawings database file is corrupt; move it away to start afresh"),
+    ("unable to open database", "the drawings database file cannot be opened (check the data folder)"),
+    ("connection refused", "the drawings database server refused the connection"),
+    ("could not connect", "the drawings database server cannot be reached"),
+    ("password authentication failed", "the drawings database refused the password in the database URL"),
+    ("does not exist", "the database or user named in the database URL does not exist"),
+)
+
+
+def _unavailable(exc: BaseException) -> StoreUnavailable:
+    """Any database error → StoreUnavailable with one line a person can act on."""
+    detail = str(getattr(exc, "orig", None) or exc)
+    lowered = detail.lower()
+    for needle, reason in _FAULTS:
+        if needle in lowered:
+            return StoreUnavailable(f"Labelling is off: {reason}.")
+    first = next((line.strip() for line in detail.splitlines() if line.strip()), type(exc).__name__)
+    return StoreUnavailable(f"Labelling is off: the drawings database failed ({first[:160]}).")
+
+
+# --- the store ----------------------------------------------------------------------------
+
+def database_url(url: str | None = None, data_dir: str | os.PathLike | None = None) -> str:
+    """The URL to use: `url`, else $DIGIT_STUDIO_DATABASE_URL, else the SQLite file in the
+    data folder (`data_dir`, else $DIGIT_STUDIO_DATA, else data/)."""
+    chosen = (url or os.environ.get(URL_ENV, "")).strip()
+    if chosen:
+        return chosen
+    folder = Path(data_dir or os.environ.get(DATA_ENV, "").strip() or DEFAULT_DATA_DIR).expanduser().absolute()
+    return f"sqlite:///{folder / SQLITE_FILE}"
+
+
+class DrawingStore:
+    """The labelled drawings. Thread-safe: one store (one connection pool) serves every
+    session of a server. Opening never raises: a database fault shows up as
+    StoreUnavailable from the first call that needs the database (`problem()` asks
+    without raising)."""
+
+    def __init__(self, url: str | None = None, data_dir: str | os.PathLike | None = None,
+                 rate_limit: int = RATE_LIMIT, rate_window: float = RATE_WINDOW,
+                 busy_timeout: float = BUSY_TIMEOUT, clock: Callable[[], float] = time.monotonic):
+        self.url = database_url(url, data_dir)
+        self.rate_limit, self.rate_window, self.clock = rate_limit, rate_window, clock
+        self.busy_timeout = busy_timeout
+        self._metadata, self._version, self._drawings = _tables()
+        self._engine = None
+        self._ready = False
+        self._lock = threading.Lock()
+        self._schema_lock = threading.Lock()
+        self._recent: dict[str, deque[float]] = {}  # session id → times of its recent labels
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def engine(self):
+        """The SQLAlchemy engine (created on first use)."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = self._create_engine()
+            return self._engine
+
+    def _create_engine(self):
+        from sqlalchemy import create_engine, event
+
+        if not self.is_sqlite:
+            return create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=30)
+        path = self.url.split("///", 1)[1] if "///" in self.url else ""
+        if path and not path.startswith("file:") and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(self.url, connect_args={"timeout": self.busy_timeout, "check_same_thread": False},
+                               pool_size=5, max_overflow=30)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            # SQLAlchemy's recipe for real SQLite transactions: Python's sqlite3 would not
+            # BEGIN before a SELECT or CREATE, so two servers could both find no schema.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                mode = cursor.execute("PRAGMA journal_mode").fetchone()
+                if mode and str(mode[0]).lower() != "wal":
+                    try:  # a read-only file cannot switch: keep its mode, reads still work
+                        cursor.execute("PRAGMA journal_mode = WAL")
+                    except Exception:
+                        pass
+                cursor.execute("PRAGMA synchronous = NORMAL")  # WAL's recommended setting
+            finally:
+                cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection):
+            # Writers take the write lock up front (waiting up to busy_timeout), so a
+            # transaction never fails half-way when it turns out another one is writing.
+            immediate = connection.get_execution_options().get(_WRITE_OPTION)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    def _writer(self):
+        """A connection whose transactions are write transactions (BEGIN IMMEDIATE on SQLite)."""
+        return self.engine.connect().execution_options(**{_WRITE_OPTION: True})
+
+    # --- schema -----------------------------------------------------------------------
+
+    def ensure_schema(self) -> int:
+        """Create or migrate the schema to SCHEMA_VERSION; returns the version.
+        StoreUnavailable on any fault, or when the database is from a newer app.
+        One thread at a time here; across processes PostgreSQL serialises on an advisory
+        lock, and SQLite's write lock plus one retry covers two servers starting at once."""
+        if self._ready:
+            return SCHEMA_VERSION
+        from sqlalchemy import exc as sa_exc
+
+        with self._schema_lock:
+            for attempt in (1, 2):
+                if self._ready:
+                    break
+                try:
+                    self._migrate()
+                    self._ready = True
+                except StoreUnavailable:
+                    raise
+                except (sa_exc.SQLAlchemyError, OSError) as exc:
+                    if attempt == 2:
+                        raise _unavailable(exc) from None
+                    time.sleep(0.2)  # another process may be creating the schema right now
+        return SCHEMA_VERSION
+
+    def _migrate(self) -> None:
+        from sqlalchemy import insert, inspect, select, text, update
+
+        with self._writer() as connection, connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+            if not inspect(connection).has_table("schema_version"):
+                self._version.create(connection)
+            found = connection.execute(select(self._version.c.version)).scalar()
+            if found is None:
+                connection.execute(insert(self._version).values(version=0))
+                found = 0
+            if found > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"Labelling is off: the drawings database has schema version {found}, "
+                    f"newer than this app's {SCHEMA_VERSION}; update Digit Studio.")
+            for step in range(found + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](connection, self._metadata)
+                connection.execute(update(self._version).values(version=step))
+
+    def problem(self) -> str | None:
+        """None when labelling works; else the one line saying why it is off. Probes a
+        write (rolled back), so a locked or read-only database is caught before a person
+        labels anything. Fast (~0.1 ms; at most ~0.2 s while another program holds the
+        lock), so the app may call it on every rerun."""
+        from sqlalchemy import exc as sa_exc
+        from sqlalchemy import update
+
+        try:
+            self.ensure_schema()
+            with self._writer() as connection:
+                if self.is_sqlite:  # ask, don't queue: a locked database answers within 0.2 s
+                    connection.connection.driver_connection.execute(f"PRAGMA busy_timeout = {PROBE_TIMEOUT_MS}")
+                try:
+                    with connection.begin() as transaction:
+                        connection.execute(update(self._version).values(version=self._version.c.version))
+                        transaction.rollback()
+                finally:
+                    if self.is_sqlite:
+                        connection.connection.driver_connection.execute(
+                            f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        except StoreUnavailable as exc:
+            return str(exc)
+        except (sa_exc.SQLAlchemyError, OSError) as exc:
+            return str(_unavailable(exc))
+        return None
+
+    def _run(self, work: Callable[[Any], Any], write: bool = True):
+        """Run `work(connection)` in one transaction; database errors → StoreUnavailable."""
+        from sqlalchemy import exc as sa_exc
+
+        self.ensure_schema()
+        try:
+            if write:
+                with self._writer() as connection, connection.begin():
+                    return work(connection)
+            with self.engine.connect() as connection:
+                return work(connection)
+        except (sa_exc.SQLAlchemyError, OSError) as exc:
+            raise _unavailable(exc) from None
+
+    # --- writing ----------------------------------------------------------------------
+
+    def add(self, *, label: int, image: np.ndarray, session_id: str, nickname: str = "",
+            classroom: bool = False, canvas: Any = None, predicted: int | None = None,
+            confidence: float | None = None, model_id: str = "") -> Drawing:
+        """Save one labelled drawing; returns it (with its new id).
+
+        label       the digit the person says it is, 0–9
+        image       the 28×28 the model saw (float in [0, 1] or uint8), from preprocess()
+        session_id  the browser session; nickname is cleaned with clean_nickname()
+        classroom   True: into the class collection; False: personal
+        canvas      the canvas as drawn: RGBA uint8 pixels or PNG bytes (optional)
+        predicted, confidence, model_id   what the active model said (optional)
+
+        ValueError for a bad label/image/canvas or an empty (all-black) image,
+        LabellingThrottled past RATE_LIMIT
+        per RATE_WINDOW seconds for this session, StoreUnavailable for database faults.
+        """
+        from sqlalchemy import insert
+
+        label = _digit(label, "label")
+        predicted = None if predicted is None else _digit(predicted, "predicted")
+        confidence = None if confidence is None else float(confidence)
+        if confidence is not None and not 0.0 <= confidence <= 1.0:
+            raise ValueError(f"confidence must be between 0 and 1, not {confidence}.")
+        session_id, nickname = clean_session_id(session_id), clean_nickname(nickname)
+        if not session_id:
+            raise ValueError("A drawing needs the session id of the person who labelled it.")
+        pixels = as_uint8_digit(image)
+        if not pixels.any():
+            raise ValueError("An empty drawing cannot be labelled: draw the digit first.")
+        image_png = image_to_png(pixels)
+        canvas_png = None if canvas is None else canvas_to_png(canvas)
+        self._throttle(session_id)
+        row = dict(created=datetime.now(UTC), nickname=nickname, session_id=session_id,
+                   collection=CLASS if classroom else PERSONAL, label=label, predicted=predicted,
+                   confidence=confidence, model_id=str(model_id or "")[:MAX_MODEL_ID_CHARS],
+                   canvas_png=canvas_png, image_png=image_png)
+        new_id = self._run(lambda c: c.execute(insert(self._drawings).values(**row)).inserted_primary_key[0])
+        return Drawing(id=int(new_id), **{k: v for k, v in row.items() if k not in ("canvas_png", "image_png")},
+                       image=pixels, canvas_png=canvas_png)
+
+    def _throttle(self, session_id: str) -> None:
+        """A sliding window per session, in this process (a Streamlit session stays on
+        one server, so per-process is per-session)."""
+        now = self.clock()
+        with self._lock:
+            recent = self._recent.setdefault(session_id, deque())
+            while recent and now - recent[0] >= self.rate_window:
+                recent.popleft()
+            if len(recent) >= self.rate_limit:
+                wait = self.rate_window - (now - recent[0])
+                raise LabellingThrottled(
+                    f"You labelled {len(recent)} drawings in the last {self.rate_window:.0f} s; "
+                    f"wait {max(wait, 1):.0f} s before labelling more.", retry_after=wait)
+            recent.append(now)
+            if len(self._recent) > 10_000:  # forget idle sessions
+                for key in [k for k, times in self._recent.items() if not times or now - times[-1] > self.rate_window]:
+                    del self._recent[key]
+
+    def delete(self, drawing_id: int, scope: Scope | None = None) -> bool:
+        """Delete one drawing; with a person's scope only if it is theirs. False if there
+        was none (or it is someone else's)."""
+        from sqlalchemy import delete
+
+        statement = delete(self._drawings).where(self._drawings.c.id == int(drawing_id))
+        if scope is not None:
+            statement = statement.where(self._where(scope))
+        return self._run(lambda c: c.execute(statement).rowcount) > 0
+
+    def delete_all(self, scope: Scope) -> int:
+        """Delete every drawing in `scope` ("all of mine", or the class collection);
+        returns how many."""
+        from sqlalchemy import delete
+
+        return int(self._run(lambda c: c.execute(delete(self._drawings).where(self._where(scope))).rowcount))
+
+    def clear_everything(self) -> int:
+        """The teacher's reset: every drawing of every person and the class; returns how many."""
+        from sqlalchemy import delete
+
+        return int(self._run(lambda c: c.execute(delete(self._drawings)).rowcount))
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _where(self, scope: Scope):
+        columns = self._drawings.c
+        if scope.whole_class:
+            return columns.collection == CLASS
+        if scope.nickname:
+            return columns.nickname == scope.nickname
+        return (columns.session_id == scope.session_id) & (columns.nickname == "")
+
+    def list(self, scope: Scope, label: int | None = None, limit: int | None = None,
+             with_images: bool = False) -> list[Drawing]:
+        """The scope's drawings, newest first; only digit `label` when given, at most
+        `limit`. with_images=True also decodes the 28×28 and loads the canvas PNG."""
+        from sqlalchemy import select
+
+        table = self._drawings
+        columns = [table.c[name] for name in ("id", "created", "nickname", "session_id", "collection",
+                                              "label", "predicted", "confidence", "model_id")]
+        if with_images:
+            columns += [table.c.image_png, table.c.canvas_png]
+        statement = select(*columns).where(self._where(scope)).order_by(table.c.created.desc(), table.c.id.desc())
+        if label is not None:
+            statement = statement.where(table.c.label == _digit(label, "label"))
+        if limit is not None:
+            statement = statement.limit(max(0, int(limit)))
+        rows = self._run(lambda c: c.execute(statement).all(), write=False)
+        return [_drawing(row._mapping, with_images) for row in rows]
+
+    def gallery(self, scope: Scope, per_digit: int = 20) -> dict[int, list[Drawing]]:
+        """{digit: its newest `per_digit` drawings with images} for all ten digits."""
+        return {digit: self.list(scope, label=digit, limit=per_digit, with_images=True) for digit in range(10)}
+
+    def counts(self, scope: Scope) -> dict[int, int]:
+        """{digit: how many drawings} for all ten digits (0 where none)."""
+        from sqlalchemy import func, select
+
+        table = self._drawings
+        statement = select(table.c.label, func.count()).where(self._where(scope)).group_by(table.c.label)
+        rows = self._run(lambda c: c.execute(statement).all(), write=False)
+        found = {int(label): int(count) for label, count in rows}
+        return {digit: found.get(digit, 0) for digit in range(10)}
+
+    def count(self, scope: Scope) -> int:
+        return sum(self.counts(scope).values())
+
+    def arrays(self, scope: Scope) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """The scope's digits as the model saw them, oldest first: (x uint8 (n, 28, 28),
+        y uint8 (n,), drawing ids). n may be 0."""
+        drawings = list(reversed(self.list(scope, with_images=True)))
+        if not drawings:
+            return np.zeros((0, 28, 28), np.uint8), np.zeros((0,), np.uint8), []
+        x = np.stack([drawing.image for drawing in drawings]).astype(np.uint8)
+        y = np.array([drawing.label for drawing in drawings], np.uint8)
+        return x, y, [drawing.id for drawing in drawings]
+
+    def export_zip(self, scope: Scope) -> bytes:
+        """The scope's digits as a .zip: digits.npz (MNIST format, see data/extra.py),
+        canvas/<id>-label<d>.png for each original canvas, and README.txt.
+        An empty collection gives ValueError (nothing to export), not an empty file."""
+        from digitstudio.data.extra import export_zip
+
+        drawings = list(reversed(self.list(scope, with_images=True)))
+        return export_zip(drawings)
+
+    def close(self) -> None:
+        """Close every pooled connection (tests; the app keeps one store for its life)."""
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+            self._ready = False
+
+
+def _digit(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= int(value) <= 9:
+        raise ValueError(f"{name} must be a digit 0–9, not {value!r}.")
+    return int(value)
+
+
+def _drawing(row: Any, with_images: bool) -> Drawing:
+    created = row["created"]
+    if isinstance(created, datetime) and created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)  # SQLite keeps no zone; we write UTC
+    return Drawing(
+        id=int(row["id"]), created=created, nickname=row["nickname"], session_id=row["session_id"],
+        collection=row["collection"], label=int(row["label"]),
+        predicted=None if row["predicted"] is None else int(row["predicted"]),
+        confidence=None if row["confidence"] is None else float(row["confidence"]), model_id=row["model_id"],
+        image=png_to_image(row["image_png"]) if with_images else None,
+        canvas_png=bytes(row["canvas_png"]) if with_images and row["canvas_png"] is not None else None,
+    )
