@@ -25,6 +25,7 @@ configure_tensorflow()  # DIGIT_STUDIO_TF_THREADS, if set: before any model load
 keep_keras_state()  # no keras.backend.clear_session() after every rerun (see digitstudio/runtime.py)
 
 from ui.drawing import page_changed  # noqa: E402
+from ui.handwriting import nickname_input  # noqa: E402
 from ui.resources import active_predictor, classroom_mode  # noqa: E402
 from ui.sidebar import setup_query, training_form  # noqa: E402
 from ui.training_status import training_panel  # noqa: E402
@@ -32,6 +33,8 @@ from ui.training_status import training_panel  # noqa: E402
 PAGES = [
     st.Page("views/draw.py", title="Draw", icon=":material/draw:", url_path="draw", default=True),
     st.Page("views/paper.py", title="On paper", icon=":material/photo_camera:", url_path="paper"),
+    st.Page("views/handwriting.py", title="Your handwriting", icon=":material/gesture:", url_path="handwriting"),
+    st.Page("views/class_view.py", title="Class", icon=":material/groups:", url_path="class"),
     st.Page("views/inside.py", title="Inside the model", icon=":material/neurology:", url_path="inside"),
     st.Page("views/runs.py", title="Runs", icon=":material/history:", url_path="runs"),
 ]
@@ -49,6 +52,7 @@ with header:
 with corner:
     presenter_toggle()
 with st.sidebar:
+    nickname_input()
     training_form(locked=locked)
 if PRESENTING:
     apply_style()

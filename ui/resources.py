@@ -111,8 +111,24 @@ def predictor_for(path: str, mtime: float, input_scale: float = 1.0) -> Predicto
     return Predictor(load_model(path), input_scale=input_scale)
 
 
+@st.cache_resource
+def _class_model() -> dict:
+    """The server's default model when the teacher taught one on the class's digits."""
+    return {}
+
+
+def set_class_model(ref: ModelRef) -> None:
+    """Make a model everyone's default (sessions that chose one themselves keep theirs)."""
+    _class_model()["ref"] = ref
+
+
+def default_ref() -> ModelRef:
+    """What a session draws with until it picks a model: the class's, else the shipped one."""
+    return _class_model().get("ref") or shipped_ref()
+
+
 def active_ref() -> ModelRef:
-    return st.session_state.get(ACTIVE_KEY) or shipped_ref()
+    return st.session_state.get(ACTIVE_KEY) or default_ref()
 
 
 def set_active(ref: ModelRef) -> None:
@@ -122,7 +138,7 @@ def set_active(ref: ModelRef) -> None:
 def active_predictor() -> tuple[Predictor | None, ModelRef, str]:
     """The session's predictor; falls back to the shipped model if the session's model
     file is gone or broken. Returns (predictor or None, the ref in use, a warning to show)."""
-    ref, shipped = active_ref(), shipped_ref()
+    ref, shipped = active_ref(), default_ref()
     problems = []
     for candidate in (ref, shipped) if ref != shipped else (shipped,):
         try:

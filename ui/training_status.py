@@ -8,8 +8,10 @@ import streamlit as st
 
 from digitstudio.training.jobs import JobSnapshot, JobState
 from ui.charts import curves_frame, curves_row
-from ui.resources import run_ref, run_store, set_active, training_manager
+from ui.resources import run_ref, run_store, set_active, set_class_model, training_manager
 from ui.sidebar import DONE_KEY, JOB_KEY
+
+CLASS_FINETUNE = "class fine-tune"  # the label prefix of a fine-tune on the class's digits
 
 
 def _progress(snapshot: JobSnapshot) -> None:
@@ -66,7 +68,10 @@ def _apply_result(snapshot: JobSnapshot) -> None:
     """Once per job: make a finished run this session's model."""
     st.session_state[DONE_KEY] = snapshot.job_id
     if snapshot.state.has_model and snapshot.run_id:
-        set_active(run_ref(run_store().get(snapshot.run_id)))
+        ref = run_ref(run_store().get(snapshot.run_id))
+        set_active(ref)
+        if snapshot.label.startswith(CLASS_FINETUNE):
+            set_class_model(ref)  # the teacher taught it the class's digits: everyone draws with it now
 
 
 def _panel_body() -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from digitstudio.drawing.predict import describe
+from digitstudio.drawing.predict import Prediction, describe
 from digitstudio.drawing.preprocess import Preprocessed, preprocess
 from ui.charts import probability_chart
 from ui.drawing import canvas, clear_drawing, current_drawing, current_test_digit, show_test_digit
+from ui.handwriting import label_control, label_feedback
 from ui.pictures import model_view_image
 from ui.resources import active_predictor, mnist_or_error
 
@@ -26,22 +27,22 @@ def _test_digit(index: int) -> tuple[Preprocessed, int] | None:
     return Preprocessed(image, "ok", float(image.mean()), None, ""), int(data.y_test[index])
 
 
-def _prediction(pre: Preprocessed | None) -> None:
+def _prediction(pre: Preprocessed | None) -> Prediction | None:
     predictor, ref, warning = active_predictor()
     if warning:
         st.warning(warning)
     if pre is None or pre.status == "empty":
         st.metric("Prediction", "–")
         st.caption("Draw a digit (0–9) on the black square. Use a mouse, pen or finger.")
-        return
+        return None
     if pre.status != "ok":
         st.metric("Prediction", "–")
         st.info(pre.message or "Draw a bigger digit: that is too small to read.")
-        return
+        return None
     if predictor is None:
         st.metric("Prediction", "–")
         st.error("No model could be loaded; train one from the sidebar.")
-        return
+        return None
     probs = predictor.probabilities(pre.image)
     guess = describe(probs)
     st.metric("Prediction", str(guess.digit), help=f"Model: {ref.label}")
@@ -49,6 +50,7 @@ def _prediction(pre: Preprocessed | None) -> None:
     if guess.close:
         st.caption(f"Not sure: it could also be a **{guess.runner_up}** ({guess.runner_up_probability:.0%}).")
     probability_chart(probs, guess.digit)
+    return guess
 
 
 # On a phone the three columns stack; the answer moves up to right below the canvas, so
@@ -88,7 +90,11 @@ def draw_view() -> None:
             st.markdown(f"MNIST test digit #{test_index:,}, written by a person and labelled **{label}**.")
     with right, st.container(key="draw-answer"):
         st.markdown("**What it thinks**")
-        _prediction(pre)
+        guess = _prediction(pre)
+        if drawing is not None and pre is not None and pre.status != "empty":  # your drawing, not a test digit
+            label_control(pre.image, drawing, guess, active_predictor()[1])
+        else:
+            label_feedback()
 
 
 draw_view()

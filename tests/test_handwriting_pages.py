@@ -1,0 +1,115 @@
+"""The "teach it your handwriting" loop through AppTest: the It was a control on the
+Draw page, the Your handwriting page (gallery, accuracy, delete, export) and Teach the
+model, and the Class page for the projector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from digitstudio.training.finetune import FinetuneSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, mnist_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("DIGIT_STUDIO_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("DIGIT_STUDIO_DATABASE_URL", raising=False)
+    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def canvas_of(digit28: np.ndarray) -> np.ndarray:
+    """An MNIST digit drawn big on the app's black 280×280 RGBA canvas."""
+    from PIL import Image
+
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    big = np.asarray(Image.fromarray(digit28).resize((200, 200), Image.BILINEAR))
+    canvas[40:240, 40:240, :3] = big[..., None]
+    return canvas
+
+
+def label(at: AppTest, canvas: np.ndarray, digit: int) -> AppTest:
+    at.session_state["drawing_rgba"] = canvas
+    at.run()
+    control = at.get("button_group")[0]
+    assert control.proto.label == "It was a"
+    return control.set_value(digit).run()
+
+
+def test_it_was_a_saves_the_drawing_clears_the_canvas_and_counts(small_mnist):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.get("button_group")  # an empty canvas cannot be labelled
+    at = label(at, canvas_of(small_mnist.x_test[0]), int(small_mnist.y_test[0]))
+    assert not at.exception
+    assert at.session_state["drawing_rgba"] is None  # cleared, ready for the next
+    assert any("Saved as a" in s.value for s in at.success)
+    assert any("1 of your digits saved" in c.value for c in at.caption)
+    at = label(at, canvas_of(small_mnist.x_test[1]), 3)
+    assert any("2 of your digits saved" in c.value for c in at.caption)
+
+
+def test_your_handwriting_shows_them_and_teaches_the_model(small_mnist, monkeypatch):
+    import ui.handwriting as handwriting
+
+    monkeypatch.setattr(handwriting, "TEACH_SETTINGS", FinetuneSettings(steps=8, epochs=2, batch_size=16))
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.sidebar.text_input(key="nickname").input("<b>Sam</b>").run()
+    assert at.session_state["nickname"] == "Sam"  # markup stripped
+    for i in range(12):
+        at = label(at, canvas_of(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
+    at.switch_page("views/handwriting.py").run()
+    assert not at.exception
+    assert any("reads your digits" in m.label for m in at.metric)
+    teach = next(b for b in at.button if b.label == "Teach the model")
+    assert not teach.disabled
+    teach.click().run()
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
+
+    snapshot = training_manager().wait(at.session_state[JOB_KEY], timeout=300)
+    assert snapshot.state == "completed", snapshot.message
+    assert snapshot.label == "fine-tune of shipped CNN" and "fine-tune-of-shipped-cnn" in snapshot.run_id
+    at.run()
+    at.run()
+    assert at.session_state["active_model"].run_id == snapshot.run_id  # the fine-tune reads your drawings now
+    assert any(m.label == "Your held-out digits" for m in at.metric)
+    # delete all of mine
+    next(b for b in at.button if b.label == "Delete all of mine").click().run()
+    assert any("No digits yet" in i.value for i in at.info)
+
+
+def test_the_teach_button_waits_for_ten_digits(small_mnist):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = label(at, canvas_of(small_mnist.x_test[0]), int(small_mnist.y_test[0]))
+    at.switch_page("views/handwriting.py").run()
+    teach = next(b for b in at.button if b.label == "Teach the model")
+    assert teach.disabled and "at least 10" in teach.help
+
+
+def test_classroom_labels_go_to_the_class_wall_and_only_the_teacher_teaches(small_mnist, monkeypatch):
+    monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
+    monkeypatch.setenv("DIGIT_STUDIO_TEACHER_PASSCODE", "owl")
+    student = AppTest.from_file(APP, default_timeout=120).run()
+    for i in range(3):
+        student = label(student, canvas_of(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
+    student.switch_page("views/class_view.py").run()
+    assert not student.exception
+    assert any("reads the class's digits" in m.label for m in student.metric)
+    assert not [b for b in student.button if b.label == "Clear everything"]
+    student.text_input(key="_teacher_passcode").input("wrong").run()
+    assert any("not the teacher passcode" in e.value for e in student.error)
+    student.text_input(key="_teacher_passcode").input("owl").run()
+    next(b for b in student.button if b.label == "Clear everything").click().run()
+    assert any("Deleted 3 digits" in s.value for s in student.success)

@@ -1,0 +1,153 @@
+"""People's own labelled digits, shared by the Draw, Your handwriting and Class pages:
+the store (one per process), who "you" are (nickname or session), the "It was a" control,
+and queueing a fine-tune ("Teach the model") through the training queue."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from digitstudio.drawing.predict import Prediction
+from digitstudio.storage.drawings import DrawingStore, LabellingThrottled, Scope, StoreUnavailable, clean_nickname
+from digitstudio.training.finetune import FinetuneError, FinetuneSettings, finetune_spec, finetune_task
+from digitstudio.training.jobs import JobLimitError
+from ui.drawing import clear_drawing
+from ui.resources import ModelRef, classroom_mode, run_store, training_manager
+from ui.sidebar import DONE_KEY, JOB_KEY, session_id
+
+NICKNAME_KEY = "nickname"
+LABEL_KEY = "it_was_a"
+_FEEDBACK = "_label_feedback"  # (kind, text) after the last label, shown once
+TEACHER_ENV = "DIGIT_STUDIO_TEACHER_PASSCODE"
+TEACH_SETTINGS = FinetuneSettings()  # measured in bench/finetune_benefit.py (tests use a tiny one)
+_TEACHER_KEY = "_teacher_ok"
+
+
+@st.cache_resource
+def drawing_store() -> DrawingStore:
+    """One store per server: SQLite in DIGIT_STUDIO_DATA (default data/), or PostgreSQL
+    when DIGIT_STUDIO_DATABASE_URL names one (several app replicas share a class)."""
+    return DrawingStore()
+
+
+def my_scope() -> Scope:
+    """This person's drawings: by nickname once one is chosen (survives a reload), else
+    by this browser session."""
+    return Scope.person(session_id(), st.session_state.get(NICKNAME_KEY, ""))
+
+
+def nickname_input() -> None:
+    st.text_input("Your nickname", key=NICKNAME_KEY, max_chars=24, placeholder="optional, e.g. Sam",
+                  help="Keeps your labelled digits together for this session and after a reload. "
+                       "No account and no other personal data.",
+                  on_change=lambda: st.session_state.update({NICKNAME_KEY: clean_nickname(
+                      st.session_state.get(NICKNAME_KEY, ""))}))
+
+
+def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model: ModelRef) -> None:
+    """The "It was a" callback: store the drawing with its label, then clear the canvas."""
+    label = st.session_state.get(LABEL_KEY)
+    if label is None:
+        return
+    st.session_state[LABEL_KEY] = None
+    try:
+        drawing_store().add(
+            label=int(label), image=image, canvas=canvas, session_id=session_id(),
+            nickname=st.session_state.get(NICKNAME_KEY, ""), classroom=classroom_mode(),
+            predicted=prediction.digit if prediction else None,
+            confidence=prediction.confidence if prediction else None, model_id=model.run_id or "shipped")
+    except LabellingThrottled as exc:
+        st.session_state[_FEEDBACK] = ("warning", str(exc))
+        return
+    except (StoreUnavailable, ValueError) as exc:
+        st.session_state[_FEEDBACK] = ("error", str(exc))
+        return
+    right = prediction is not None and prediction.digit == int(label)
+    st.session_state[_FEEDBACK] = ("success", f"Saved as a {label}" + (" — the model was right." if right else "."))
+    clear_drawing()
+
+
+def label_control(image: np.ndarray, canvas, prediction: Prediction | None, model: ModelRef) -> None:
+    """Under a prediction: one tap says what the digit really was (the model's answer is
+    first and marked ✓, so "yes, right" is one tap too). Off, with the reason, when the
+    database cannot take labels."""
+    store = drawing_store()
+    problem = store.problem()
+    if problem:
+        st.caption(f":material/block: {problem}")
+        return
+    order = list(range(10))
+    if prediction is not None:
+        order.remove(prediction.digit)
+        order.insert(0, prediction.digit)
+    st.pills("It was a", order, key=LABEL_KEY, on_change=_save_label, args=(image, canvas, prediction, model),
+             format_func=lambda d: f"{d} ✓" if prediction is not None and d == prediction.digit else str(d),
+             help="Tell the model what you meant: your drawing is saved with this label for "
+                  "“Your handwriting”, where you can teach the model your style.")
+    label_feedback()
+
+
+def label_feedback() -> None:
+    """What the last label did, once, and how many digits this person has saved."""
+    kind, text = st.session_state.pop(_FEEDBACK, (None, ""))
+    if kind:
+        getattr(st, kind)(text)
+    try:
+        saved = drawing_store().count(my_scope())
+    except StoreUnavailable as exc:
+        st.caption(str(exc))
+        return
+    if saved:
+        st.caption(f"{saved} of your digits saved · see them in **Your handwriting**.")
+
+
+def is_teacher() -> bool:
+    """Outside classroom mode everyone is; in it, whoever entered DIGIT_STUDIO_TEACHER_PASSCODE."""
+    if not classroom_mode():
+        return True
+    return bool(st.session_state.get(_TEACHER_KEY))
+
+
+def teacher_login() -> None:
+    passcode = os.environ.get(TEACHER_ENV, "")
+    if not passcode or is_teacher():
+        return
+    entered = st.text_input("Teacher passcode", type="password", key="_teacher_passcode")
+    if entered:
+        st.session_state[_TEACHER_KEY] = entered == passcode
+        if not st.session_state[_TEACHER_KEY]:
+            st.error("That is not the teacher passcode.")
+
+
+def parent_record(model: ModelRef) -> dict:
+    """The active model's record: its run.json, or the shipped model's JSON beside it."""
+    if model.run_id:
+        return run_store().get(model.run_id)
+    path = Path(model.path).with_suffix(".json")
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def teach(scope: Scope, model, ref: ModelRef) -> str:
+    """Queue a fine-tune of the active model on the scope's digits; "" or why not."""
+    if ref.input_scale != 1.0:
+        return "This model reads raw 0–255 pixels; fine-tuning is for models that read 0–1 pixels."
+    try:
+        x, y, ids = drawing_store().arrays(scope)
+        record = parent_record(ref)
+        parent = ref.run_id or "shipped CNN"
+        kind = "class fine-tune" if scope.whole_class else "fine-tune"  # see ui.training_status
+        task = finetune_task(model, x, y, parent_id=parent, parent_spec=record.get("spec"),
+                             mnist_before=record.get("test_accuracy"), drawing_ids=ids, settings=TEACH_SETTINGS)
+        st.session_state[JOB_KEY] = training_manager().submit(
+            finetune_spec(record.get("spec"), TEACH_SETTINGS), label=f"{kind} of {parent}", owner=session_id(), task=task)
+    except (FinetuneError, JobLimitError, StoreUnavailable) as exc:
+        return str(exc)
+    st.session_state.pop(DONE_KEY, None)
+    return ""

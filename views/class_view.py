@@ -1,0 +1,76 @@
+"""Class: for the projector. A live wall of the class's newest labelled digits, how the
+active model reads them (confusion matrix, the digits it misreads most), and for the
+teacher "Teach the model on the class's digits" and "Clear everything". Opens at /class.
+
+In classroom mode students' labels go to the class collection; outside it, everyone is
+the teacher and the page shows everyone's digits labelled in classroom mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from digitstudio.explain.accuracy import most_confused
+from digitstudio.explain.inspection import evaluation_from_probabilities
+from digitstudio.storage.drawings import Scope, StoreUnavailable
+from ui.charts import confusion_chart
+from ui.handwriting import drawing_store, is_teacher, teach, teacher_login
+from ui.pictures import picture_row
+from ui.resources import active_predictor
+
+WALL = 40  # newest digits on the wall
+
+
+@st.fragment(run_every=3)
+def _wall() -> None:
+    try:
+        newest = drawing_store().list(Scope.class_collection(), limit=WALL, with_images=True)
+    except StoreUnavailable as exc:
+        st.error(str(exc))
+        return
+    st.markdown("**The class's newest digits** · refreshes every 3 s")
+    if not newest:
+        st.info("No class digits yet. Students draw on the **Draw** page and tap **It was a**; in classroom mode "
+                "(DIGIT_STUDIO_CLASSROOM=1) their digits land here.")
+        return
+    picture_row([255 - d.image for d in newest], [f"{d.label} · {d.nickname or 'anon'}" for d in newest], 56)
+
+
+def class_page() -> None:
+    st.subheader("The class's digits")
+    _wall()
+    predictor, ref, _ = active_predictor()
+    store = drawing_store()
+    try:
+        x, y, _ = store.arrays(Scope.class_collection())
+    except StoreUnavailable:
+        return
+    if len(y) and predictor is not None:
+        probs = predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10)
+        ev = evaluation_from_probabilities(probs, y)
+        left, right = st.columns([1, 1.4])
+        left.metric(f"{ref.label} reads the class's digits", f"{ev.accuracy:.0%}", f"{ev.n} digits",
+                    delta_color="off", delta_arrow="off")
+        worst = most_confused(y, ev.predictions, top=5)
+        left.markdown("**Misread most**\n\n" + "\n".join(f"- a **{t}** read as **{p}** ({n}×)" for t, p, n in worst)
+                      if worst else "No misreads.")
+        with right:
+            st.altair_chart(confusion_chart(ev), width="stretch")
+    teacher_login()
+    if not is_teacher():
+        st.caption("Teaching and clearing are for the teacher.")
+        return
+    with st.container(border=True):
+        st.markdown("**Teacher**")
+        cols = st.columns(2)
+        if cols[0].button("Teach the model on the class's digits", type="primary", icon=":material/school:",
+                          disabled=predictor is None or len(y) == 0):
+            problem = teach(Scope.class_collection(), predictor.model, ref)
+            (st.warning if problem else st.success)(problem or "Queued: progress below. When it finishes, it is "
+                                                                "the model everyone draws with.")
+        if cols[1].button("Clear everything", icon=":material/delete_forever:",
+                          help="Delete every labelled digit on this server: the class's and everyone's own"):
+            st.success(f"Deleted {store.clear_everything()} digits.")
+
+
+class_page()

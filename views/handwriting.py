@@ -1,0 +1,138 @@
+"""Your handwriting: the digits you labelled with "It was a", how well the active model
+reads them, and "Teach the model" to fine-tune it on them. Opens at /handwriting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from digitstudio.explain.accuracy import accuracy_by_digit
+from digitstudio.storage.drawings import StoreUnavailable
+from digitstudio.training.finetune import MIN_DIGITS
+from digitstudio.training.jobs import JobState
+from ui.handwriting import drawing_store, my_scope, teach
+from ui.pictures import picture_row
+from ui.resources import active_predictor, run_store, training_manager
+from ui.sidebar import JOB_KEY
+
+PER_DIGIT = 16  # drawings shown per digit
+
+
+def _gallery(drawings: dict, reads: dict[int, int]) -> None:
+    for digit in range(10):
+        shown = drawings.get(digit) or []
+        if not shown:
+            continue
+        wrong = sum(reads[d.id] != digit for d in shown)
+        st.markdown(f"**{digit}** · {len(shown)} shown" + (f" · :red[{wrong} misread]" if wrong else ""))
+        pictures = [255 - d.image for d in shown]  # dark ink on white reads better on a projector
+        captions = [f"#{d.id} ✓" if reads[d.id] == digit else f"#{d.id} read as {reads[d.id]} ✗" for d in shown]
+        picture_row(pictures, captions, 64)
+
+
+def _comparison(run: dict) -> None:
+    """A fine-tune's before → after, side by side."""
+    report = run.get("finetune") or {}
+    if not report:
+        return
+    st.markdown(f"**Last fine-tune** (run `{run['id']}`): trained on {report.get('user_digits_trained', 0)} of your "
+                f"digits, tested on {sum((report.get('holdout') or {}).get('counts', {}).values())} it never saw.")
+
+    def pct(value) -> str:
+        return f"{value:.1%}" if value is not None else "–"
+
+    cols = st.columns(2)
+    cols[0].metric("Your held-out digits", pct(report.get("user_after")), f"from {pct(report.get('user_before'))}",
+                   delta_color="off", delta_arrow="off")
+    cols[1].metric("MNIST test digits", pct(report.get("mnist_after")), f"from {pct(report.get('mnist_before'))}",
+                   delta_color="off", delta_arrow="off")
+    rows = [{"digit": digit, "held out": entry.get("n", 0), "before": entry.get("before"), "after": entry.get("after")}
+            for digit, entry in sorted((int(k), v) for k, v in (report.get("user_by_digit") or {}).items())]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={"before": st.column_config.NumberColumn(format="percent"),
+                                "after": st.column_config.NumberColumn(format="percent")})
+
+
+def handwriting_page() -> None:
+    store = drawing_store()
+    predictor, ref, _ = active_predictor()
+    try:
+        scope = my_scope()
+        x, y, ids = store.arrays(scope)
+        drawings = store.gallery(scope, per_digit=PER_DIGIT)
+    except StoreUnavailable as exc:
+        st.error(str(exc))
+        return
+    st.subheader("Your handwriting")
+    if len(y) == 0:
+        st.info("No digits yet. On the **Draw** page, draw a digit and tap what it really was under "
+                "**It was a**: each one is saved here.")
+        return
+    reads = {}
+    if predictor is not None:
+        predicted = predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10).argmax(axis=1)
+        reads = dict(zip(ids, predicted.tolist()))
+        score = accuracy_by_digit(y, predicted)
+        st.metric(f"{ref.label} reads your digits", f"{score['overall']:.0%}", f"{len(y)} digits",
+                  delta_color="off", delta_arrow="off")
+        per_digit = {str(d): v["accuracy"] for d, v in score["digits"].items() if v["n"]}
+        st.bar_chart(pd.Series(per_digit, name="accuracy"), height=180, x_label="digit", y_label="read right")
+    _teach_box(len(y), predictor, ref)
+    job = training_manager().snapshot(st.session_state.get(JOB_KEY))
+    if job is not None and job.state is JobState.COMPLETED and job.run_id and job.label.startswith("fine-tune"):
+        _comparison(run_store().get(job.run_id))
+    _gallery(drawings, reads or {d.id: d.label for row in drawings.values() for d in row})
+    _manage(scope, ids)
+
+
+def _teach_box(count: int, predictor, ref) -> None:
+    with st.container(border=True):
+        st.markdown("**Teach the model your handwriting**")
+        st.caption("Fine-tunes the model you draw with on your digits. Each batch is half your digits and half "
+                   "MNIST digits it already knows (experience replay, Robins 1995; Chaudhry et al. 2019): with "
+                   "only your digits it would forget MNIST. A fifth of your digits (some of every digit) are held "
+                   "out to show the gain honestly: before → after, on digits it was not taught.")
+        why_not = f"Label at least {MIN_DIGITS} digits first." if count < MIN_DIGITS else ""
+        if predictor is None:
+            why_not = "No model is loaded."
+        if st.button("Teach the model", type="primary", icon=":material/school:", disabled=bool(why_not),
+                     help=why_not or f"Fine-tune {ref.label} on your {count} digits (about half a minute)"):
+            problem = teach(my_scope(), predictor.model, ref)
+            if problem:
+                st.warning(problem)
+            else:
+                st.success("Queued: the progress shows below. The result becomes your model.")
+        elif why_not:
+            st.caption(why_not)
+
+
+def _manage(scope, ids: list[int]) -> None:
+    store = drawing_store()
+    with st.expander("Download or delete", icon=":material/folder_open:"):
+        try:
+            data = store.export_zip(scope)
+            st.download_button("Download my digits (.zip: MNIST-format .npz + the canvas images)", data=data,
+                               file_name="my-digits.zip", mime="application/zip", icon=":material/download:",
+                               help="digits.npz holds x (uint8 28×28, as the model sees them) and y (labels): "
+                                    "train on them with `python train.py --extra-data digits.npz`")
+        except (ValueError, StoreUnavailable) as exc:
+            st.caption(str(exc))
+        chosen = st.multiselect("Delete these drawings", ids, format_func=lambda i: f"#{i}", key="delete_ids")
+        left, right = st.columns(2)
+        left.button("Delete the chosen ones", disabled=not chosen, on_click=_delete, args=(scope, False))
+        right.button("Delete all of mine", type="secondary", on_click=_delete, args=(scope, True))
+
+
+def _delete(scope, everything: bool) -> None:
+    """Before the page is drawn again, so the gallery and the chooser show what is left."""
+    store = drawing_store()
+    if everything:
+        store.delete_all(scope)
+    else:
+        for drawing_id in st.session_state.get("delete_ids", []):
+            store.delete(drawing_id, scope)
+    st.session_state["delete_ids"] = []
+
+
+handwriting_page()
