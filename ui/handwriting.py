@@ -145,8 +145,9 @@ def teach(scope: Scope, model, ref: ModelRef) -> str:
         kind = "class fine-tune" if scope.whole_class else "fine-tune"  # see ui.training_status
         task = finetune_task(model, x, y, parent_id=parent, parent_spec=record.get("spec"),
                              mnist_before=record.get("test_accuracy"), drawing_ids=ids, settings=TEACH_SETTINGS)
-        st.session_state[JOB_KEY] = training_manager().submit(
-            finetune_spec(record.get("spec"), TEACH_SETTINGS), label=f"{kind} of {parent}", owner=session_id(), task=task)
+        st.session_state[JOB_KEY] = training_manager().submit(finetune_spec(record.get("spec"), TEACH_SETTINGS),
+                                                              label=f"{kind} of {parent}", owner=session_id(),
+                                                              task=task)
     except (FinetuneError, JobLimitError, StoreUnavailable) as exc:
         return str(exc)
     st.session_state.pop(DONE_KEY, None)
