@@ -53,4 +53,5 @@ def test_train_tiny_model_from_sidebar_draws_curves(chrome, server, tmp_path):
     assert charts.count() >= 2  # accuracy and loss
     page.get_by_text("Training", exact=True).scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "trained.png"))
-    assert "Shipped CNN" not in page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+    model = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+    assert "Model:" in model and "Shipped CNN" not in model
