@@ -70,23 +70,27 @@ def _transform(strokes, rng: np.random.Generator):
     return out
 
 
-def render(strokes, rng: np.random.Generator, brush: int = BRUSH) -> np.ndarray:
-    """Strokes in a unit box → (280, 280, 4) uint8 RGBA canvas: black ink, transparent
-    background, the digit 120–220 px tall somewhere on the canvas."""
+def place(strokes, rng: np.random.Generator, brush: int = BRUSH) -> list[list[tuple[float, float]]]:
+    """One repeat of the style (see _transform) as pen paths in canvas pixels: the digit
+    120–220 px tall somewhere on the 280×280 canvas (a browser test draws these)."""
     strokes = _transform(strokes, rng)
     allpts = np.concatenate(strokes)
     low, high = allpts.min(0), allpts.max(0)
     height = rng.uniform(120, 220)
     scale = height / max(high[1] - low[1], 1e-6)
     size = (high - low) * scale
-    margin = brush
-    room = np.maximum(CANVAS - 2 * margin - size, 0)
-    origin = margin + rng.uniform(0, 1, 2) * room
+    room = np.maximum(CANVAS - 2 * brush - size, 0)
+    origin = brush + rng.uniform(0, 1, 2) * room
+    return [[tuple(float(v) for v in origin + (p - low) * scale) for p in stroke] for stroke in strokes]
+
+
+def render(strokes, rng: np.random.Generator, brush: int = BRUSH) -> np.ndarray:
+    """Strokes in a unit box → (280, 280, 4) uint8 RGBA canvas: black ink, transparent
+    background, the digit 120–220 px tall somewhere on the canvas."""
     picture = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 0))
     pen = ImageDraw.Draw(picture)
     radius = brush / 2
-    for stroke in strokes:
-        points = [tuple(origin + (p - low) * scale) for p in stroke]
+    for points in place(strokes, rng, brush):
         pen.line(points, fill=(0, 0, 0, 255), width=brush, joint="curve")
         for x, y in (points[0], points[-1]):
             pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(0, 0, 0, 255))
