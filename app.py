@@ -49,9 +49,8 @@ with header:
     st.title("✏️ Digit Studio")
     st.caption("Draw a digit and a neural network trained on MNIST reads it. "
                f"Model: **{model_ref.label if predictor is not None else 'none loaded'}**")
-with corner:
-    presenter_toggle()
 with st.sidebar:
+    presenter_toggle()
     nickname_input()
     training_form(locked=locked)
 if PRESENTING:

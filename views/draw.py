@@ -70,11 +70,11 @@ def draw_view() -> None:
     with left, st.container(key="draw-canvas"):
         st.markdown("**Draw a digit**")
         canvas()
-        clear, test = st.columns(2)
-        clear.button("Clear", on_click=clear_drawing, icon=":material/delete:", width="stretch",
-                     help="Empty the canvas (the canvas toolbar's reset does the same)")
+        buttons = st.container(horizontal=True)
+        buttons.button("Clear", on_click=clear_drawing, icon=":material/delete:",
+                       help="Empty the canvas (the canvas toolbar's reset does the same)")
         data, data_error = mnist_or_error()
-        test.button("Try a test digit", icon=":material/casino:", width="stretch", disabled=data is None,
+        buttons.button("Try a test digit", icon=":material/casino:", disabled=data is None,
                     on_click=show_test_digit, args=(data,),
                     help=data_error or "Show the model a random handwritten digit from MNIST's test set "
                                        "(no drawing needed: works with a keyboard or screen reader)")

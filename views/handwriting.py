@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitstudio.explain.accuracy import accuracy_by_digit
+from digitstudio.explain.inspection import evaluation_from_probabilities
 from digitstudio.storage.drawings import StoreUnavailable
 from digitstudio.training.finetune import MIN_DIGITS
 from digitstudio.training.jobs import JobState
+from ui.charts import per_class_chart
 from ui.handwriting import drawing_store, my_scope, teach
 from ui.pictures import picture_row
 from ui.resources import active_predictor, run_store, training_manager
@@ -71,13 +72,15 @@ def handwriting_page() -> None:
         return
     reads = {}
     if predictor is not None:
-        predicted = predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10).argmax(axis=1)
-        reads = dict(zip(ids, predicted.tolist()))
-        score = accuracy_by_digit(y, predicted)
-        st.metric(f"{ref.label} reads your digits", f"{score['overall']:.0%}", f"{len(y)} digits",
-                  delta_color="off", delta_arrow="off")
-        per_digit = {str(d): v["accuracy"] for d, v in score["digits"].items() if v["n"]}
-        st.bar_chart(pd.Series(per_digit, name="accuracy"), height=180, x_label="digit", y_label="read right")
+        ev = evaluation_from_probabilities(predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10), y)
+        reads = dict(zip(ids, ev.predictions.tolist()))
+        left, right = st.columns([1, 2.5])
+        left.metric(f"{ref.label} reads your digits", f"{ev.accuracy:.0%}", f"{ev.n} digits",
+                    delta_color="off", delta_arrow="off")
+        pairs = ev.most_confused(3)
+        left.caption("Misread most: " + ", ".join(f"a {t} as {p} ({n}×)" for t, p, n in pairs) if pairs else
+                     "No misreads.")
+        right.altair_chart(per_class_chart(ev).properties(height=200), width="stretch")
     _teach_box(len(y), predictor, ref)
     job = training_manager().snapshot(st.session_state.get(JOB_KEY))
     if job is not None and job.state is JobState.COMPLETED and job.run_id and job.label.startswith("fine-tune"):

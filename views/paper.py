@@ -4,6 +4,7 @@ Opens at /paper."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from digitstudio.drawing.photo import MAX_BYTES, read_photo
@@ -18,6 +19,14 @@ STEP_CAPTIONS = {
     "crop": "3 · the one digit, cropped",
     "28×28": "4 · 28×28, centred like MNIST",
 }
+
+
+def _square(image: np.ndarray) -> np.ndarray:
+    """Pad a step's picture with white paper to a square, so tall and wide ones show alike."""
+    h, w = image.shape[:2]
+    side = max(h, w)
+    top, left = (side - h) // 2, (side - w) // 2
+    return np.pad(image, ((top, side - h - top), (left, side - w - left)), constant_values=255)
 
 
 def paper_page() -> None:
@@ -38,7 +47,7 @@ def paper_page() -> None:
     steps = reading.steps()
     if steps:
         size = 150
-        picture_row(list(steps.values()), [STEP_CAPTIONS[name] for name in steps], size)
+        picture_row([_square(image) for image in steps.values()], [STEP_CAPTIONS[name] for name in steps], size)
     if not reading.ok:
         st.metric("Prediction", "–")
         st.warning(reading.message, icon=":material/image_not_supported:")
