@@ -47,6 +47,7 @@ class TrainResult:
     insides: list[Insides] = field(default_factory=list)  # snapshots (train(snapshots=True))
     probe: Probe | None = None  # the fixed images the snapshots looked at
     batches: int = 0  # batches per epoch (places lr_changes steps on the epoch axis)
+    details: dict[str, Any] = field(default_factory=dict)  # a task's own JSON-ready result (lr_finder)
 
     def metrics(self) -> dict[str, Any]:
         """Everything about the run except the model itself (JSON-ready)."""
@@ -332,6 +333,8 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     if snapshots:
         x_sample, y_sample = prepared.validation or (prepared.x_test, prepared.y_test)
         probe = make_probe(x_sample, y_sample, prepared.x_test, prepared.y_test, drawing)
+        if on_progress is not None:
+            on_progress({"kind": "probe", "probe": probe})
     callback = make_callback(on_progress, control, spec.epochs, batches, curve,
                              lr_changes=dict(parse_lr_changes(spec.lr_changes)), probe=probe, insides=insides)
     started = time.perf_counter()

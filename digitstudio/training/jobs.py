@@ -54,7 +54,7 @@ from digitstudio.modeling.spec import FIELD, ModelSpec, SpecError, count_params,
 from digitstudio.storage.runs import RunStore
 from digitstudio.training import fit as training
 from digitstudio.training.fit import TrainingControl
-from digitstudio.training.snapshots import INSIDES_FILE, Insides, save_insides
+from digitstudio.training.snapshots import INSIDES_FILE, Insides, Probe, save_insides
 
 MAX_CONCURRENT_ENV = "DIGIT_STUDIO_MAX_TRAININGS"
 MAX_FINISHED_JOBS = 50  # finished jobs remembered in memory (their runs stay on disk)
@@ -142,6 +142,7 @@ class JobSnapshot:
     learning_rate: float | None = None  # the rate in use now (None before the job starts)
     lr_changes: tuple[tuple[int, float], ...] = ()  # (step, rate) applied so far, in order
     insides: tuple[Insides, ...] = ()  # snapshots so far (frozen, shared, never modified)
+    probe: Probe | None = None  # the fixed images the snapshots look at
     details: dict[str, Any] = field(default_factory=dict)  # a task's own JSON-ready result
 
 
@@ -189,6 +190,7 @@ class _Job:
     learning_rate: float | None = None
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
     insides: list[Insides] = field(default_factory=list)
+    probe: Probe | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -380,6 +382,7 @@ class TrainingManager:
             history={key: list(values) for key, values in job.history.items()},
             curve=[dict(point) for point in job.curve], spec=job.spec, kind=job.kind,
             learning_rate=job.learning_rate, lr_changes=tuple(job.lr_changes), insides=tuple(job.insides),
+            probe=job.probe,
             details=copy.deepcopy(job.details),
         )
 
@@ -490,6 +493,10 @@ class TrainingManager:
             with self._lock:
                 job.insides.append(event["insides"])  # frozen; pages only read it
             return
+        if kind == "probe":
+            with self._lock:
+                job.probe = event["probe"]
+            return
         if kind == "details":
             with self._lock:
                 job.details = copy.deepcopy(event["details"])
@@ -538,6 +545,7 @@ class TrainingManager:
             job.train_seconds = round(result.train_seconds, 3)
             job.spec = result.spec  # with the learning-rate changes made during the run
             job.insides = list(result.insides) or job.insides
+            job.details = copy.deepcopy(result.details) or job.details
             job.drawing = None
             self._finish_locked(job, JobState(result.status), message)
         result.model = None  # the run store has it; the queue keeps no Keras model

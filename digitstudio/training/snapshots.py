@@ -124,6 +124,7 @@ def save_insides(path: str | Path, insides: list[Insides], probe: Probe) -> int:
     """Write the snapshots (and the fixed digits they describe) to an .npz, atomically.
     Weights are stored as uint8 with a symmetric per-snapshot scale. Returns bytes written."""
     weights = np.stack([s.weights.astype(np.float32) for s in insides]) if insides else np.zeros((0, 0, 28, 28))
+    weights = np.nan_to_num(weights, nan=0.0, posinf=0.0, neginf=0.0)  # a diverged run's last snapshots
     scale = np.abs(weights).reshape(len(insides), -1).max(axis=1, initial=0.0) if insides else np.zeros(0)
     scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
     quantised = np.round(weights / scale.reshape(-1, 1, 1, 1) * 127 + 128).clip(0, 255).astype(np.uint8)
