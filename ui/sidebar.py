@@ -178,6 +178,10 @@ def training_form(locked: bool = False) -> None:
         c1, c2 = st.columns(2)
         _number(c1, "learning_rate", format="%.4f")
         _choice(c2, "lr_schedule")
+        finding = st.form_submit_button("Find a learning rate", icon=":material/troubleshoot:",
+                                        disabled=bool(data_problem), on_click=_forget_link_error,
+                                        help="A short range test (L. N. Smith 2017): a few hundred batches on a "
+                                             "copy of the model with the rate growing; suggests a rate to use")
         _number(c1, "epochs")
         _number(c2, "batch_size")
         _number(c1, "train_size")
@@ -195,6 +199,10 @@ def training_form(locked: bool = False) -> None:
                                            disabled=bool(data_problem))  # it could only fail
     if checked or started:
         _check_and_start(rows, start=started)
+    if finding:
+        from ui.training_status import start_range_test  # here: training_status imports this module
+
+        start_range_test(rows)
     _share_box()
 
 

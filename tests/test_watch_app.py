@@ -1,0 +1,145 @@
+"""The training panel's controls through AppTest: Pause, Step, a learning-rate change,
+Resume, the replay slider, the range test's "Use" button, and who may press them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from digitstudio.modeling.spec import ModelSpec, parse_layers
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+WAIT = 120
+LONG = ModelSpec(layers=parse_layers("dense:16:relu"), epochs=100, batch_size=16, train_size=2000)
+
+pytestmark = pytest.mark.skipif(not (ROOT / "model" / "digit_cnn.keras").exists(), reason="no shipped model")
+
+
+@pytest.fixture(autouse=True)
+def isolated_app(tmp_path_factory, mnist_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path_factory.mktemp("runs")))
+    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
+    monkeypatch.delenv("DIGIT_STUDIO_CLASSROOM", raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    from ui.resources import training_manager
+
+    training_manager().shutdown(wait=True, timeout=WAIT)
+    st.cache_resource.clear()
+
+
+def wait_until(condition, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def button(at: AppTest, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no {label!r} button; buttons: {[b.label for b in at.button]}"
+    return found[0]
+
+
+def done_batches(snapshot) -> int:
+    return (snapshot.progress.epoch - 1) * snapshot.progress.batches + snapshot.progress.batch
+
+
+def test_pause_step_change_the_rate_resume_and_replay_from_the_panel():
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
+
+    at = AppTest.from_file(APP, default_timeout=WAIT).run()
+    at.sidebar.number_input(key="f_train_size").set_value(2000)
+    at.sidebar.number_input(key="f_epochs").set_value(100)
+    at.sidebar.number_input(key="f_batch_size").set_value(16)
+    next(b for b in at.sidebar.button if b.label == "Train").click().run()
+    manager, job = training_manager(), at.session_state[JOB_KEY]
+    wait_until(lambda: manager.snapshot(job).progress.batch > 0)
+    at.run()
+    button(at, "Pause").click().run()
+    assert manager.snapshot(job).state == "paused"
+    wait_until(lambda: any(shot.kind == "step" for shot in manager.snapshot(job).insides))  # it holds
+    held = done_batches(manager.snapshot(job))
+    at.run()
+    assert "paused" in at.get("progress")[0].proto.text
+    assert not button(at, "Step").disabled and button(at, "Resume")
+    button(at, "Step").click().run()
+    wait_until(lambda: len([s for s in manager.snapshot(job).insides if s.kind == "step"]) >= 2)
+    assert done_batches(manager.snapshot(job)) == held + 1  # exactly one batch
+
+    at.number_input(key=f"lr_now_{job}").set_value(0.02)
+    button(at, "Change").click().run()
+    assert not [w for w in at.warning if "not yours" in w.value]
+    button(at, "Step").click().run()
+    wait_until(lambda: manager.snapshot(job).lr_changes)
+    assert manager.snapshot(job).lr_changes == ((held + 1, 0.02),)
+    at.run()
+    assert any("0.02 at batch" in c.value for c in at.caption)
+
+    button(at, "Resume").click().run()
+    assert manager.snapshot(job).state == "running"
+    wait_until(lambda: done_batches(manager.snapshot(job)) > held + 5)
+    at.run()
+    button(at, "Stop").click().run()
+    final = manager.wait(job, WAIT)
+    assert final.state == "stopped" and final.spec.lr_changes == f"{held + 1}:0.02"
+    at.run()
+    assert not at.exception
+    slider = at.select_slider(key=f"replay_{job}_slider")
+    assert any(label.startswith("step") for label in slider.options)  # the holds after each Step
+    assert slider.value == len(slider.options) - 1  # it opens at the last snapshot
+    slider.set_value(0).run()  # scrub back to the first snapshot
+    assert not at.exception
+    assert at.select_slider(key=f"replay_{job}_slider").value == 0
+
+
+def test_the_panel_offers_no_controls_for_another_sessions_job_or_in_classroom_mode(monkeypatch):
+    import ui.training_status
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
+
+    at = AppTest.from_file(APP, default_timeout=WAIT).run()
+    manager = training_manager()
+    job = manager.submit(LONG, owner="someone-else")
+    wait_until(lambda: manager.snapshot(job).progress.batch > 0)
+    at.session_state[JOB_KEY] = job
+    at.run()
+    assert at.get("progress"), "the panel shows the training"
+    assert not [b for b in at.button if b.label in ("Pause", "Step", "Stop", "Change")]
+
+    monkeypatch.setattr(ui.training_status, "session_id", lambda: "someone-else")  # now it is this session's
+    at.run()
+    assert button(at, "Pause") and button(at, "Stop")
+
+    monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
+    at.run()
+    assert not [b for b in at.button if b.label in ("Pause", "Step", "Stop", "Change")]
+    manager.stop(job)
+    manager.wait(job, WAIT)
+
+
+def test_find_a_learning_rate_fills_the_sidebar_control():
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
+
+    at = AppTest.from_file(APP, default_timeout=WAIT).run()
+    at.sidebar.number_input(key="f_train_size").set_value(2000)
+    next(b for b in at.sidebar.button if b.label == "Find a learning rate").click().run()
+    assert not at.exception
+    job = at.session_state[JOB_KEY]
+    snapshot = training_manager().wait(job, WAIT)
+    assert snapshot.kind == "lr_range" and snapshot.details["suggestion"], snapshot.message
+    at.run()
+    use = next(b for b in at.button if b.label.startswith("Use "))
+    use.click().run()
+    expected = float(f"{snapshot.details['suggestion']:.2g}")
+    assert at.sidebar.number_input(key="f_learning_rate").value == pytest.approx(expected)
+    assert "active_model" not in at.session_state  # a range test trains no model for the session
