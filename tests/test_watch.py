@@ -197,3 +197,16 @@ def test_the_queue_lets_only_the_owner_control_a_job_and_refuses_what_cannot_wor
         manager.stop(cosine)
     finally:
         manager.shutdown()
+
+
+def test_the_recorded_command_replays_the_learning_rate_changes():
+    import shlex
+
+    import train as cli
+
+    spec = validate(TINY.replace(lr_changes="5:0.05,40:0.001"))
+    argv = shlex.split(command_line(spec))
+    assert "--lr-changes" in argv
+    assert cli.spec_from_args(cli.parse_args(argv[2:])) == spec
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--lr-changes"])  # the option needs a value
