@@ -82,7 +82,7 @@ def test_pause_step_change_the_rate_resume_and_replay_from_the_panel():
     wait_until(lambda: manager.snapshot(job).lr_changes)
     assert manager.snapshot(job).lr_changes == ((held + 1, 0.02),)
     at.run()
-    assert any("0.02 at batch" in c.value for c in at.caption)
+    assert any(f"0.02 from batch {held + 2}" in c.value for c in at.caption)  # 1-based: the batch after the Step
 
     button(at, "Resume").click().run()
     assert manager.snapshot(job).state == "running"

@@ -71,7 +71,7 @@ def insides_view(shot: Insides, digits: np.ndarray | None, labels: np.ndarray, k
     total = int(shot.confusion.sum())
     left.markdown(f"**Confusion** on {total} held-out digits · {shot.sample_accuracy:.1%} right")
     left.altair_chart(confusion_heatmap(shot.confusion), width="stretch", key=f"{key}_confusion")
-    picture = weights_picture(shot.weights)
+    picture = weights_picture(shot.weights, per_row=4 if len(shot.weights) <= 16 else 8)
     middle.markdown(f"**First layer**: {len(shot.weights)} {'filters' if shot.weights.shape[-1] < 28 else 'units'}")
     if picture is None:
         middle.caption("This model has no Dense or Conv2D first layer to show.")

@@ -89,7 +89,8 @@ def _controls(snapshot: JobSnapshot) -> None:
     if st.session_state.get(LR_MESSAGE_KEY):
         note.warning(st.session_state[LR_MESSAGE_KEY])
     elif snapshot.lr_changes:
-        note.caption("Changed: " + ", ".join(f"{rate:g} at batch {step}" for step, rate in snapshot.lr_changes))
+        changes = ", ".join(f"{rate:g} from batch {step + 1}" for step, rate in snapshot.lr_changes)
+        note.caption(f"Learning rate {changes} (counted over all epochs)")
 
 
 def _live_insides(snapshot: JobSnapshot) -> None:
