@@ -143,3 +143,27 @@ def test_find_a_learning_rate_fills_the_sidebar_control():
     expected = float(f"{snapshot.details['suggestion']:.2g}")
     assert at.sidebar.number_input(key="f_learning_rate").value == pytest.approx(expected)
     assert "active_model" not in at.session_state  # a range test trains no model for the session
+
+
+def _replay_page(run_id: str) -> None:
+    from ui.replay import run_replay
+
+    run_replay(run_id)
+
+
+def test_run_replay_scrubs_a_saved_run_and_explains_a_run_without_snapshots():
+    from ui.resources import run_store, training_manager
+
+    manager = training_manager()
+    snap = manager.wait(manager.submit(LONG.replace(epochs=2, batch_size=64), owner="x"), WAIT)
+    assert snap.state == "completed" and len(snap.insides) == 2
+    at = AppTest.from_function(_replay_page, args=(snap.run_id,), default_timeout=WAIT).run()
+    assert not at.exception
+    slider = at.select_slider(key=f"run_replay_{snap.run_id}_slider")
+    assert slider.options == ["epoch 1", "epoch 2"] and slider.value == 1
+    slider.set_value(0).run()
+    assert not at.exception and any("held-out digits" in m.value for m in at.markdown)
+
+    (run_store().resolve(snap.run_id) / "insides.npz").unlink()
+    at = AppTest.from_function(_replay_page, args=(snap.run_id,), default_timeout=WAIT).run()
+    assert any("no snapshots" in c.value for c in at.caption)
