@@ -68,8 +68,11 @@ class Watched:
 
 
 def test_pause_step_resume_gives_the_same_final_weights_as_an_uninterrupted_run(small_mnist):
-    plain = train(TINY, small_mnist)
-    watched = Watched(TINY, small_mnist)
+    """With dropout (seeded randomness in every batch) and snapshots on in the watched run:
+    neither the holds nor the snapshots' inference passes change what is learned."""
+    spec = TINY.replace(layers=parse_layers("dense:16:relu,dropout:0.3"))
+    plain = train(spec, small_mnist)
+    watched = Watched(spec, small_mnist, snapshots=True)
     wait_for(lambda: watched.holds() == 1)  # held before the very first batch
     for _ in range(3):
         watched.step_and_wait()
@@ -210,3 +213,29 @@ def test_the_recorded_command_replays_the_learning_rate_changes():
     assert cli.spec_from_args(cli.parse_args(argv[2:])) == spec
     with pytest.raises(SystemExit):
         cli.parse_args(["--lr-changes"])  # the option needs a value
+
+
+def test_hold_snapshots_are_capped_and_epoch_snapshots_all_kept(monkeypatch):
+    from digitstudio.training import snapshots
+
+    monkeypatch.setattr(snapshots, "MAX_HOLD_SNAPSHOTS", 3)
+    empty = dict(confusion=np.zeros((10, 10), np.int32), weights=np.zeros((0, 28, 28)), probabilities=np.zeros((0, 10)))
+    kept: list = []
+    for step in range(10):
+        snapshots.keep(kept, snapshots.Insides(epoch=step, step=step, kind="epoch" if step % 4 == 0 else "step",
+                                               **empty))
+    assert [s.step for s in kept] == [0, 4, 6, 7, 8, 9]  # epochs 0, 4, 8 and the newest three holds
+
+
+def test_only_each_owners_newest_finished_job_keeps_its_snapshots_in_memory(small_mnist, tmp_path):
+    manager = TrainingManager(RunStore(tmp_path / "runs"), lambda: small_mnist, max_concurrent=1)
+    try:
+        first = manager.wait(manager.submit(TINY.replace(epochs=1), owner="a"), WAIT)
+        other = manager.wait(manager.submit(TINY.replace(epochs=1), owner="b"), WAIT)
+        second = manager.wait(manager.submit(TINY.replace(epochs=1), owner="a"), WAIT)
+    finally:
+        manager.shutdown()
+    assert first.insides and other.insides and second.insides
+    assert manager.snapshot(first.job_id).insides == () and manager.snapshot(first.job_id).probe is None
+    assert manager.snapshot(other.job_id).insides and manager.snapshot(second.job_id).insides
+    assert (manager.store.resolve(first.run_id) / INSIDES_FILE).is_file()  # still on disk

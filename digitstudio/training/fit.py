@@ -23,7 +23,7 @@ from digitstudio.data.augment import augmented_dataset
 from digitstudio.data.mnist import MnistData, to_model_input
 from digitstudio.modeling.spec import ModelSpec, count_params, format_lr_changes, parse_lr_changes, validate
 from digitstudio.storage.files import save_model_atomic, write_json_atomic
-from digitstudio.training.snapshots import Insides, Probe, make_probe
+from digitstudio.training.snapshots import Insides, Probe, keep, make_probe
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -235,7 +235,7 @@ def make_callback(on_progress: ProgressFn | None, control: TrainingControl | Non
             if probe is None or insides is None:
                 return
             shot = probe.take(self.model, step / batches, step, kind)
-            insides.append(shot)
+            keep(insides, shot)
             self._emit({"kind": "insides", "insides": shot})
 
         def on_train_batch_begin(self, batch, logs=None):

@@ -54,7 +54,7 @@ from digitstudio.modeling.spec import FIELD, ModelSpec, SpecError, count_params,
 from digitstudio.storage.runs import RunStore
 from digitstudio.training import fit as training
 from digitstudio.training.fit import TrainingControl
-from digitstudio.training.snapshots import INSIDES_FILE, Insides, Probe, save_insides
+from digitstudio.training.snapshots import INSIDES_FILE, Insides, Probe, keep, save_insides
 
 MAX_CONCURRENT_ENV = "DIGIT_STUDIO_MAX_TRAININGS"
 MAX_FINISHED_JOBS = 50  # finished jobs remembered in memory (their runs stay on disk)
@@ -491,7 +491,7 @@ class TrainingManager:
             return
         if kind == "insides":
             with self._lock:
-                job.insides.append(event["insides"])  # frozen; pages only read it
+                keep(job.insides, event["insides"])  # frozen; pages only read it
             return
         if kind == "probe":
             with self._lock:
@@ -559,9 +559,16 @@ class TrainingManager:
         self._job_changed.notify_all()
 
     def _forget_old_locked(self) -> None:
-        """Bound memory: keep plain data for the newest MAX_FINISHED_JOBS finished jobs."""
+        """Bound memory: keep plain data for the newest MAX_FINISHED_JOBS finished jobs, and
+        snapshots (up to a few MB each) only for each owner's newest finished job (the one
+        its panel shows; the run store keeps them all on disk)."""
         finished = sorted((job for job in self._jobs.values() if job.state.final),
                           key=lambda job: job.finish_order, reverse=True)
+        newest: set[str] = set()
+        for job in finished:
+            if job.owner in newest:
+                job.insides, job.probe = [], None
+            newest.add(job.owner)
         for job in finished[self.max_finished:]:
             del self._jobs[job.id]
 

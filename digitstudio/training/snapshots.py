@@ -30,6 +30,7 @@ import numpy as np
 from digitstudio.storage.files import atomic_write
 
 SAMPLE_SIZE = 500
+MAX_HOLD_SNAPSHOTS = 100  # snapshots taken at holds (Steps) kept per training: the oldest go first
 MAX_UNITS = 16
 MAX_FILTERS = 32
 INSIDES_FILE = "insides.npz"
@@ -77,6 +78,15 @@ class Probe:
         return Insides(epoch=round(float(epoch), 4), step=int(step), kind=kind, confusion=confusion,
                        weights=first_layer_weights(model),
                        probabilities=probs[len(self.sample):].astype(np.float16))
+
+
+def keep(insides: list[Insides], shot: Insides) -> None:
+    """Append `shot`; past MAX_HOLD_SNAPSHOTS hold ("step") snapshots, drop the oldest one,
+    so pressing Step a thousand times cannot grow a run without bound (epoch ones all stay)."""
+    insides.append(shot)
+    holds = [i for i, s in enumerate(insides) if s.kind == "step"]
+    if len(holds) > MAX_HOLD_SNAPSHOTS:
+        del insides[holds[0]]
 
 
 def make_probe(x_sample: np.ndarray, y_sample: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
