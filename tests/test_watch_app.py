@@ -84,6 +84,14 @@ def test_pause_step_change_the_rate_resume_and_replay_from_the_panel():
     at.run()
     assert any(f"0.02 from batch {held + 2}" in c.value for c in at.caption)  # 1-based: the batch after the Step
 
+    epochs_before = sum(shot.kind == "epoch" for shot in manager.snapshot(job).insides)
+    button(at, "Epoch").click().run()  # to the end of this epoch, then hold again
+    wait_until(lambda: sum(shot.kind == "epoch" for shot in manager.snapshot(job).insides) > epochs_before)
+    time.sleep(0.5)
+    at_end = manager.snapshot(job)
+    assert at_end.state == "paused" and at_end.insides[-1].kind == "epoch"
+    assert done_batches(at_end) == at_end.insides[-1].step and at_end.insides[-1].step % at_end.progress.batches == 0
+
     button(at, "Resume").click().run()
     assert manager.snapshot(job).state == "running"
     wait_until(lambda: done_batches(manager.snapshot(job)) > held + 5)
@@ -167,3 +175,22 @@ def test_run_replay_scrubs_a_saved_run_and_explains_a_run_without_snapshots():
     (run_store().resolve(snap.run_id) / "insides.npz").unlink()
     at = AppTest.from_function(_replay_page, args=(snap.run_id,), default_timeout=WAIT).run()
     assert any("no snapshots" in c.value for c in at.caption)
+
+
+def _drawing_page() -> None:
+    import streamlit as st
+
+    from ui.training_status import submission_drawing
+
+    drawing = submission_drawing()
+    st.write("none" if drawing is None else f"{drawing.shape} {drawing.dtype} {drawing.max():.2f}")
+
+
+def test_submission_drawing_is_the_drawing_as_the_model_sees_it(mnist):
+    from test_app import canvas_from_digit
+
+    at = AppTest.from_function(_drawing_page, default_timeout=WAIT).run()
+    assert at.markdown[0].value == "none"  # nothing drawn
+    at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[0])
+    at.run()
+    assert at.markdown[0].value.startswith("(28, 28) float32")

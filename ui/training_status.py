@@ -60,7 +60,7 @@ def _controls(snapshot: JobSnapshot) -> None:
     if not _may_control(snapshot):
         st.progress(progress.fraction, text=text)
         return
-    cols = st.columns([4, 1, 1, 1])
+    cols = st.columns([4, 1, 1, 1, 1])
     cols[0].progress(progress.fraction, text=text)
     paused = snapshot.state is JobState.PAUSED
     if paused:
@@ -71,7 +71,11 @@ def _controls(snapshot: JobSnapshot) -> None:
                        key="pause_training", help="Hold training between two batches (it keeps its place)")
     cols[2].button("Step", on_click=manager.step, args=(job,), kwargs={"owner": owner}, key="step_training",
                    disabled=not paused, help="While paused: train exactly one batch, then hold and show it")
-    cols[3].button("Stop", on_click=manager.stop, args=(job,), kwargs={"owner": owner}, key="stop_training",
+    to_epoch_end = (progress.batches - progress.batch) or progress.batches
+    cols[3].button("Epoch", on_click=manager.step, args=(job, to_epoch_end), kwargs={"owner": owner},
+                   key="step_epoch", disabled=not paused or snapshot.kind != "train",
+                   help=f"While paused: train the {to_epoch_end} batches to the end of this epoch, then hold")
+    cols[4].button("Stop", on_click=manager.stop, args=(job,), kwargs={"owner": owner}, key="stop_training",
                    type="secondary", help="End training at the next batch and keep the model as it is")
     if snapshot.kind != "train":
         return

@@ -234,6 +234,8 @@ def make_callback(on_progress: ProgressFn | None, control: TrainingControl | Non
         def _snapshot(self, step: int, kind: str) -> None:
             if probe is None or insides is None:
                 return
+            if kind == "step" and insides and insides[-1].step == step:
+                return  # held right after an epoch's end: that snapshot already shows this moment
             shot = probe.take(self.model, step / batches, step, kind)
             keep(insides, shot)
             self._emit({"kind": "insides", "insides": shot})
