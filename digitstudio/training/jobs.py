@@ -11,6 +11,10 @@ Threading rules:
   under it (`_on_progress`), so a session polling `snapshot()` never waits on
   training and never touches a Keras object.
 * `snapshot()` returns a frozen `JobSnapshot` (copies): safe to keep and read anywhere.
+  Its snapshots of the insides (`Insides`, `Probe`) are frozen and never modified, so
+  they are shared, not copied.
+* Controls (stop, pause, resume, step, set_learning_rate) take the caller's `owner`:
+  a session can only control its own job (the pages always pass it).
 * A worker catches everything a job and its own bookkeeping can throw, so one bad job
   can never stop the queue.
 * The queue never keeps a trained Keras model: the run store has it on disk, and the
