@@ -239,3 +239,9 @@ def test_only_each_owners_newest_finished_job_keeps_its_snapshots_in_memory(smal
     assert manager.snapshot(first.job_id).insides == () and manager.snapshot(first.job_id).probe is None
     assert manager.snapshot(other.job_id).insides and manager.snapshot(second.job_id).insides
     assert (manager.store.resolve(first.run_id) / INSIDES_FILE).is_file()  # still on disk
+
+
+def test_run_json_has_what_the_curves_need_to_place_the_rate_changes(small_mnist):
+    result = train(TINY.replace(epochs=1, lr_changes="3:0.01"), small_mnist)
+    info = result.metrics()
+    assert info["batches_per_epoch"] == BATCHES and info["spec"]["lr_changes"] == "3:0.01"

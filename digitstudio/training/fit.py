@@ -67,6 +67,7 @@ class TrainResult:
             "params": self.params,
             "train_seconds": round(self.train_seconds, 3),
             "seconds_per_epoch": round(self.train_seconds / epochs_done, 3) if epochs_done else None,
+            "batches_per_epoch": self.batches or None,  # places spec.lr_changes steps on the epoch axis
             "data_source": self.data_source,
             "versions": library_versions(),
         }
