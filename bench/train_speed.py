@@ -13,7 +13,17 @@ trained by every path in `PATHS`, each with its own freshly built model:
          as train.py does
   app    the Streamlit app's path: a job submitted to `digitstudio.jobs.TrainingManager`
          (worker thread, progress under a lock, run saved to a runs folder) while this
-         thread polls `snapshot()` twice a second, as the app's live panel does
+         thread polls `snapshot()` twice a second, as the app's live panel does;
+         snapshots of the insides off
+  snapshots  the app's path as the app runs it: snapshots on (one inference pass over
+         ~510 images per epoch, see digitstudio/training/snapshots.py), with a drawing
+
+Two more measurements, on their own:
+  --paused SECONDS   CPU time this process uses while a job is paused (goal: ~0)
+  --snapshot-cost    seconds one snapshot takes (median of 20) and its size on disk, per
+                     preset: the snapshots path's whole overhead is this once per epoch
+  --lr-finder        wall time of the learning-rate range test for each preset (goal < 20 s
+                     for seed-mlp), through the queue as the app runs it
 
 The first epoch of every run is a warm-up (tracing, caches) and is excluded; the
 figure reported is the median of the timed epochs (robust to a busy moment). The
@@ -80,7 +90,7 @@ def time_train(spec: ModelSpec, data: MnistData) -> list[float]:
     return result.history["seconds"]
 
 
-def time_app(spec: ModelSpec, data: MnistData) -> list[float]:
+def time_app(spec: ModelSpec, data: MnistData, snapshots: bool = False) -> list[float]:
     """The app's path: TrainingManager job + a poller like the live panel (every 0.5 s)."""
     import tempfile
 
@@ -89,8 +99,9 @@ def time_app(spec: ModelSpec, data: MnistData) -> list[float]:
 
     with tempfile.TemporaryDirectory() as runs:
         manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1)
-        job = manager.submit(spec, label="bench")
-        while (snapshot := manager.snapshot(job))["state"] in ("queued", "running"):
+        drawing = data.x_test[0] / 255.0 if snapshots else None
+        job = manager.submit(spec, label="bench", snapshots=snapshots, drawing=drawing)
+        while (snapshot := manager.snapshot(job)).state.active:
             time.sleep(0.5)
         manager.shutdown()
     if snapshot.state != "completed":
@@ -104,7 +115,80 @@ PATHS: dict[str, Callable[[ModelSpec, MnistData], list[float]]] = {
     "fit": time_fit,
     "train": time_train,
     "app": time_app,
+    "snapshots": lambda spec, data: time_app(spec, data, snapshots=True),
 }
+
+
+def paused_cpu(spec: ModelSpec, data: MnistData, seconds: float) -> dict:
+    """CPU seconds (user + system, this whole process: every TF thread) used over
+    `seconds` of wall time while a job is paused, after it has settled into its hold."""
+    import tempfile
+
+    from digitstudio.storage.runs import RunStore
+    from digitstudio.training.jobs import TrainingManager
+
+    with tempfile.TemporaryDirectory() as runs:
+        manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1)
+        job = manager.submit(spec.replace(epochs=100), label="bench")
+        while manager.snapshot(job).progress.batch == 0:
+            time.sleep(0.05)
+        manager.pause(job)
+        while not any(shot.kind == "step" for shot in manager.snapshot(job).insides):
+            time.sleep(0.05)
+        time.sleep(0.5)  # let the async batch-end callbacks drain
+        before_batch, cpu, wall = manager.snapshot(job).progress, time.process_time(), time.perf_counter()
+        time.sleep(seconds)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        after_batch = manager.snapshot(job).progress
+        manager.stop(job)
+        manager.shutdown()
+    return {"cpu_seconds": round(cpu, 4), "wall_seconds": round(wall, 2),
+            "batches_while_paused": (after_batch.epoch - before_batch.epoch) * after_batch.batches
+            + after_batch.batch - before_batch.batch}
+
+
+def snapshot_cost(spec: ModelSpec, data: MnistData) -> dict:
+    """One snapshot's time (median of 20, after a warm-up) and bytes in insides.npz."""
+    import tempfile
+
+    from digitstudio.modeling.build import build_model
+    from digitstudio.training.fit import prepare_data
+    from digitstudio.training.snapshots import make_probe, save_insides
+
+    prepared = prepare_data(spec, data)
+    model = build_model(spec)
+    x_sample, y_sample = prepared.validation or (prepared.x_test, prepared.y_test)
+    probe = make_probe(x_sample, y_sample, prepared.x_test, prepared.y_test, prepared.x_test[0, ..., 0])
+    probe.take(model, 0, 0, "epoch")
+    seconds = []
+    for i in range(20):
+        started = time.perf_counter()
+        shot = probe.take(model, i, i, "epoch")
+        seconds.append(time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as folder:
+        one = save_insides(Path(folder) / "one.npz", [shot], probe)
+    # Uncompressed bytes one more snapshot adds (uint8 weights, uint16 confusion, float16
+    # probabilities, epoch/step/kind/scale): an upper bound (npz compression only shrinks it).
+    raw = shot.weights.size + shot.confusion.size * 2 + shot.probabilities.size * 2 + 4 + 8 + 1 + 4
+    return {"seconds": round(statistics.median(seconds), 4), "bytes_first": one, "bytes_per_snapshot_raw": raw}
+
+
+def lr_finder_seconds(spec: ModelSpec, data: MnistData) -> dict:
+    """Wall time of the range test through the queue (data already in memory)."""
+    import tempfile
+
+    from digitstudio.storage.runs import RunStore
+    from digitstudio.training.jobs import TrainingManager
+    from digitstudio.training.lr_finder import submit_range_test
+
+    with tempfile.TemporaryDirectory() as runs:
+        manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1)
+        started = time.perf_counter()
+        snapshot = manager.wait(submit_range_test(manager, spec), 600)
+        seconds = time.perf_counter() - started
+        manager.shutdown()
+    return {"seconds": round(seconds, 2), "batches": len(snapshot.details.get("rates", [])),
+            "suggestion": snapshot.details.get("suggestion"), "state": snapshot.state.value}
 
 
 def bench_spec(name: str, epochs: int, train_size: int | None) -> ModelSpec:
@@ -122,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paths", default=",".join(PATHS), help=f"paths to time (default {','.join(PATHS)})")
     parser.add_argument("--repeat", type=int, default=1,
                         help="time every path this many times, alternating their order (default 1)")
+    parser.add_argument("--paused", type=float, metavar="SECONDS",
+                        help="instead: measure the CPU a paused job uses over SECONDS (e.g. 5)")
+    parser.add_argument("--snapshot-cost", action="store_true",
+                        help="instead: time one snapshot of the insides and measure its size")
+    parser.add_argument("--lr-finder", action="store_true",
+                        help="instead: time the learning-rate range test for each preset")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
 
@@ -142,6 +232,28 @@ def main(argv: list[str] | None = None) -> int:
           + ("  (busy machine: timings unreliable)" if load_before > 0.5 * (os.cpu_count() or 1) else ""),
           flush=True)
     results = []
+    if args.paused or args.lr_finder or args.snapshot_cost:
+        for name in names:
+            train_size = args.train_size if args.train_size is not None else DEFAULT_TRAIN_SIZE.get(name)
+            spec = bench_spec(name, args.epochs, train_size)
+            if args.paused:
+                row = {"preset": name, "paused": paused_cpu(spec, data, args.paused)}
+                print(f"{name:<18} paused job: {row['paused']['cpu_seconds']:.3f} s CPU over "
+                      f"{row['paused']['wall_seconds']:.1f} s (whole process), "
+                      f"{row['paused']['batches_while_paused']} batches ran", flush=True)
+            elif args.snapshot_cost:
+                row = {"preset": name, "snapshot": snapshot_cost(spec, data)}
+                cost = row["snapshot"]
+                print(f"{name:<18} one snapshot: {cost['seconds'] * 1000:.1f} ms; insides.npz "
+                      f"{cost['bytes_first']:,} bytes with one (fixed digits included), at most "
+                      f"{cost['bytes_per_snapshot_raw']:,} bytes per further snapshot", flush=True)
+            else:
+                row = {"preset": name, "lr_finder": lr_finder_seconds(spec, data)}
+                found = row["lr_finder"]
+                print(f"{name:<18} range test: {found['seconds']:.1f} s for {found['batches']} batches, "
+                      f"suggests {found['suggestion']}", flush=True)
+            results.append(row)
+        names = []
     for name in names:
         train_size = args.train_size if args.train_size is not None else DEFAULT_TRAIN_SIZE.get(name)
         spec = bench_spec(name, args.epochs, train_size)

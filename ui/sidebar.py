@@ -176,8 +176,12 @@ def training_form(locked: bool = False) -> None:
                    "The 10-way softmax output is added for you.")
         _choice(st, "optimizer", format_func=OPTIMIZER_LABELS.get)
         c1, c2 = st.columns(2)
-        _number(c1, "learning_rate", format="%.4f")
+        _number(c1, "learning_rate", format="%.5f")
         _choice(c2, "lr_schedule")
+        finding = st.form_submit_button("Find a learning rate", icon=":material/troubleshoot:",
+                                        disabled=bool(data_problem), on_click=_forget_link_error,
+                                        help="A short range test (L. N. Smith 2017): a few hundred batches on a "
+                                             "copy of the model with the rate growing; suggests a rate to use")
         _number(c1, "epochs")
         _number(c2, "batch_size")
         _number(c1, "train_size")
@@ -196,6 +200,10 @@ def training_form(locked: bool = False) -> None:
                                            disabled=bool(data_problem))  # it could only fail
     if checked or started:
         _check_and_start(rows, start=started)
+    if finding:
+        from ui.training_status import start_range_test  # here: training_status imports this module
+
+        start_range_test(rows)
     _share_box()
 
 
@@ -247,8 +255,11 @@ def _show_plan(spec: ModelSpec) -> None:
 def _start(spec: ModelSpec) -> None:
     label = setup_name(spec)
     st.session_state[_PRESET_NEXT] = label  # an edited setup is "custom" in the box too
+    from ui.training_status import submission_drawing  # (training_status imports this module)
+
     try:
-        st.session_state[JOB_KEY] = training_manager().submit(spec, label=label, owner=session_id())
+        st.session_state[JOB_KEY] = training_manager().submit(spec, label=label, owner=session_id(),
+                                                              drawing=submission_drawing())
     except JobLimitError as exc:
         st.warning(str(exc))
         return

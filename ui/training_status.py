@@ -1,17 +1,112 @@
-"""This session's training, below the page: live progress and curves while it is
-queued, running or paused, then its result. It only reads frozen JobSnapshots of
-the process-wide queue, so every Streamlit call stays on the script thread."""
+"""This session's training, below the page: live progress, the controls (Pause/Resume,
+Step, Stop, a new learning rate), the curves with each rate change marked, and the
+network's insides as it learns; afterwards the result and an epoch slider replaying
+the snapshots. A learning-rate range test (kind "lr_range") shows its loss-vs-rate
+chart and a button that fills the suggestion into the sidebar's Learning rate.
+
+It only reads frozen JobSnapshots of the process-wide queue, so every Streamlit call
+stays on the script thread. Only the session that started a job gets its controls,
+and in classroom mode nobody does (the queue checks the owner too)."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from digitstudio.training.jobs import JobSnapshot, JobState
-from ui.charts import curves_frame, curves_row
-from ui.resources import run_ref, run_store, set_active, set_class_model, training_manager
-from ui.sidebar import DONE_KEY, JOB_KEY
+from digitstudio.drawing.preprocess import preprocess
+from digitstudio.modeling.spec import FIELD
+from digitstudio.training.jobs import ControlError, JobSnapshot, JobState
+from ui.charts import curves_frame
+from ui.drawing import current_drawing
+from ui.replay import curves_with_lr, insides_view, range_test_chart, replay_slider
+from ui.resources import classroom_mode, run_ref, run_store, set_active, set_class_model, training_manager
+from ui.sidebar import DONE_KEY, JOB_KEY, session_id, widget_key
 
 CLASS_FINETUNE = "class fine-tune"  # the label prefix of a fine-tune on the class's digits
+LR_MESSAGE_KEY = "_lr_change_message"
+
+
+def submission_drawing() -> np.ndarray | None:
+    """The session's drawing as the model sees it (28, 28) in [0, 1], or None when there
+    is none fit to read: pass it to TrainingManager.submit(drawing=…)."""
+    canvas = current_drawing()
+    if canvas is None:
+        return None
+    prepared = preprocess(canvas)
+    return prepared.image if prepared.status == "ok" else None
+
+
+def _may_control(snapshot: JobSnapshot) -> bool:
+    return not classroom_mode() and snapshot.owner == session_id()
+
+
+def _change_lr(job: str) -> None:
+    try:
+        training_manager().set_learning_rate(job, st.session_state[f"lr_now_{job}"], owner=session_id())
+        st.session_state[LR_MESSAGE_KEY] = ""
+    except ControlError as exc:
+        st.session_state[LR_MESSAGE_KEY] = str(exc)
+
+
+def _controls(snapshot: JobSnapshot) -> None:
+    manager, job, owner = training_manager(), snapshot.job_id, session_id()
+    progress = snapshot.progress
+    text = f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches}"
+    if snapshot.kind == "lr_range":
+        text = f"Learning-rate range test · batch {progress.batch}/{progress.batches}"
+    if snapshot.state is JobState.PAUSED:
+        text += " · paused"
+    elif progress.eta is not None:
+        text += f" · about {progress.eta:.0f}s left"
+    if not _may_control(snapshot):
+        st.progress(progress.fraction, text=text)
+        return
+    cols = st.columns([4, 1, 1, 1, 1])
+    cols[0].progress(progress.fraction, text=text)
+    paused = snapshot.state is JobState.PAUSED
+    if paused:
+        cols[1].button("Resume", on_click=manager.resume, args=(job,), kwargs={"owner": owner},
+                       key="resume_training", help="Carry on training from where it holds")
+    else:
+        cols[1].button("Pause", on_click=manager.pause, args=(job,), kwargs={"owner": owner},
+                       key="pause_training", help="Hold training between two batches (it keeps its place)")
+    cols[2].button("Step", on_click=manager.step, args=(job,), kwargs={"owner": owner}, key="step_training",
+                   disabled=not paused, help="While paused: train exactly one batch, then hold and show it")
+    to_epoch_end = (progress.batches - progress.batch) or progress.batches
+    cols[3].button("Epoch", on_click=manager.step, args=(job, to_epoch_end), kwargs={"owner": owner},
+                   key="step_epoch", disabled=not paused or snapshot.kind != "train",
+                   help=f"While paused: train the {to_epoch_end} batches to the end of this epoch, then hold")
+    cols[4].button("Stop", on_click=manager.stop, args=(job,), kwargs={"owner": owner}, key="stop_training",
+                   type="secondary", help="End training at the next batch and keep the model as it is")
+    if snapshot.kind != "train":
+        return
+    if snapshot.spec.lr_schedule != "constant":
+        st.caption(f"The {snapshot.spec.lr_schedule} schedule sets the learning rate every batch, so it can't "
+                   "be changed by hand in this training.")
+        return
+    field = FIELD["learning_rate"]
+    rate, apply, note = st.columns([2, 1, 4], vertical_alignment="bottom")
+    rate.number_input("Learning rate from the next batch", min_value=field.low, max_value=field.high,
+                      value=snapshot.learning_rate or snapshot.spec.learning_rate, format="%.5f",
+                      step=field.step, key=f"lr_now_{job}", help="Takes effect at the next batch; marked on the "
+                      "curves and recorded in the run, so train.py replays it")
+    apply.button("Change", on_click=_change_lr, args=(job,), key="change_lr")
+    if st.session_state.get(LR_MESSAGE_KEY):
+        note.warning(st.session_state[LR_MESSAGE_KEY])
+    elif snapshot.lr_changes:
+        changes = ", ".join(f"{rate:g} from batch {step + 1}" for step, rate in snapshot.lr_changes)
+        note.caption(f"Learning rate {changes} (counted over all epochs)")
+
+
+def _live_insides(snapshot: JobSnapshot) -> None:
+    if not snapshot.insides:
+        return
+    latest = snapshot.insides[-1]
+    probe = snapshot.probe
+    st.markdown(f"**Inside the network** · {'end of ' if latest.kind == 'epoch' else 'held at '}"
+                f"{'epoch ' + format(latest.epoch, 'g') if latest.kind == 'epoch' else 'batch ' + str(latest.step)}")
+    insides_view(latest, probe.digits if probe else None,
+                 probe.digit_labels if probe else np.arange(len(latest.probabilities)), key="live_insides")
 
 
 def _progress(snapshot: JobSnapshot) -> None:
@@ -19,33 +114,49 @@ def _progress(snapshot: JobSnapshot) -> None:
     if snapshot.state is JobState.QUEUED:
         st.info(f"Waiting for the server: another training is running. You are number "
                 f"{snapshot.queue_position} in the queue.", icon=":material/hourglass:")
-        st.button("Cancel", on_click=manager.stop, args=(job,), key="cancel_training")
+        if _may_control(snapshot):
+            st.button("Cancel", on_click=manager.stop, args=(job,), kwargs={"owner": session_id()},
+                      key="cancel_training")
         return
-    progress = snapshot.progress
-    if snapshot.state in (JobState.RUNNING, JobState.PAUSED):
-        text = f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches}"
-        if snapshot.state is JobState.PAUSED:
-            text += " · paused"
-        elif progress.eta is not None:
-            text += f" · about {progress.eta:.0f}s left"
-        cols = st.columns([4, 1, 1])
-        cols[0].progress(progress.fraction, text=text)
-        if snapshot.state is JobState.PAUSED:
-            cols[1].button("Resume", on_click=manager.resume, args=(job,), key="resume_training",
-                           help="Carry on training from where it holds")
-        else:
-            cols[1].button("Pause", on_click=manager.pause, args=(job,), key="pause_training",
-                           help="Hold training between two batches (it keeps its place)")
-        cols[2].button("Stop", on_click=manager.stop, args=(job,), key="stop_training", type="secondary",
-                       help="End training at the next batch and keep the model as it is")
+    if snapshot.state.active:
+        _controls(snapshot)
+    if snapshot.kind == "lr_range":
+        return
     frame = curves_frame(snapshot.history, snapshot.curve)
     if not frame.empty:
-        curves_row(frame)
+        curves_with_lr(frame, snapshot.lr_changes, snapshot.progress.batches)
     elif snapshot.state is JobState.RUNNING:
         st.caption("The first curve points appear within a second or two…")
+    if snapshot.state.active:
+        _live_insides(snapshot)
+
+
+def _use_rate(rate: float) -> None:
+    st.session_state[widget_key("learning_rate")] = rate
+
+
+def _range_result(snapshot: JobSnapshot) -> None:
+    details = snapshot.details
+    if not details.get("rates"):
+        st.error(snapshot.message or "The range test did not run.", icon=":material/error:")
+        return
+    st.altair_chart(range_test_chart(details), width="stretch")
+    suggestion = details.get("suggestion")
+    if suggestion is None:
+        st.warning(snapshot.message)
+        return
+    rate = float(f"{suggestion:.2g}")
+    st.caption(f"{len(details['rates'])} batches on a fresh copy of the model, the rate growing exponentially "
+               f"(L. N. Smith 2017). Rule: {details['rule']}.")
+    if not classroom_mode():
+        st.button(f"Use {rate:g} as the learning rate", on_click=_use_rate, args=(rate,), key="use_found_lr",
+                  type="primary")
 
 
 def _result(snapshot: JobSnapshot) -> None:
+    if snapshot.kind == "lr_range":
+        _range_result(snapshot)
+        return
     if snapshot.state.has_model:
         acc, loss = snapshot.test_accuracy, snapshot.test_loss
         cols = st.columns(4)
@@ -62,12 +173,17 @@ def _result(snapshot: JobSnapshot) -> None:
     else:
         st.error(f"{snapshot.message or 'Training did not finish.'} Your previous model is still "
                  "the one reading your drawings.", icon=":material/error:")
+    if snapshot.insides:
+        probe = snapshot.probe
+        replay_slider(snapshot.insides, probe.digits if probe else None,
+                      probe.digit_labels if probe else np.arange(len(snapshot.insides[-1].probabilities)),
+                      key=f"replay_{snapshot.job_id}")
 
 
 def _apply_result(snapshot: JobSnapshot) -> None:
     """Once per job: make a finished run this session's model."""
     st.session_state[DONE_KEY] = snapshot.job_id
-    if snapshot.state.has_model and snapshot.run_id:
+    if snapshot.kind == "train" and snapshot.state.has_model and snapshot.run_id:
         ref = run_ref(run_store().get(snapshot.run_id))
         set_active(ref)
         if snapshot.label.startswith(CLASS_FINETUNE):
@@ -78,7 +194,7 @@ def _panel_body() -> None:
     snapshot = training_manager().snapshot(st.session_state.get(JOB_KEY))
     if snapshot is None:
         return
-    st.subheader("Training")
+    st.subheader("Finding a learning rate" if snapshot.kind == "lr_range" else "Training")
     _progress(snapshot)
     if snapshot.state.final:
         _result(snapshot)
@@ -102,3 +218,22 @@ def training_panel() -> None:
             _live_panel()
         else:
             _panel_body()
+
+
+def start_range_test(rows: list[dict]) -> None:
+    """The sidebar's "Find a learning rate": queue a range test of the form's setup."""
+    from digitstudio.modeling.spec import SpecError
+    from digitstudio.training.jobs import JobLimitError
+    from digitstudio.training.lr_finder import submit_range_test
+    from ui.sidebar import spec_from_form
+
+    try:
+        spec = spec_from_form(rows)
+        st.session_state[JOB_KEY] = submit_range_test(training_manager(), spec, owner=session_id())
+    except SpecError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    except JobLimitError as exc:
+        st.warning(str(exc))
+        return
+    st.session_state.pop(DONE_KEY, None)

@@ -17,6 +17,7 @@ from digitstudio.storage.export_tflite import tflite_bytes
 from digitstudio.storage.model_files import MAX_UPLOAD_BYTES, ModelFileError
 from digitstudio.storage.uploads import accept_upload, choose_input_scale
 from ui.charts import curves_row, runs_frame
+from ui.replay import run_replay
 from ui.resources import active_ref, classroom_mode, mnist_or_error, run_ref, run_store, set_active, shipped_ref
 
 
@@ -94,6 +95,9 @@ def _run_actions(run: dict, locked: bool = False) -> None:
             st.rerun()
         if run.get("spec"):
             st.code(run.get("command") or command_line(ModelSpec.from_dict(run["spec"])), language="bash")
+        if run.get("status") != "uploaded":
+            with st.expander("Replay its training, epoch by epoch", icon=":material/slow_motion_video:"):
+                run_replay(run_id, key=f"replay_{run_id}")
         _exports(run)
 
 

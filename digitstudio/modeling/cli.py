@@ -27,6 +27,8 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
                                 help=field.help)
         elif field.type == "choice":
             parser.add_argument(field.flag, dest=field.name, choices=field.choices, help=field.help)
+        elif field.type == "schedule":
+            parser.add_argument(field.flag, dest=field.name, metavar="STEP:LR,…", help=field.help)
         else:
             parser.add_argument(field.flag, dest=field.name, type=int if field.type == "int" else float,
                                 help=f"{field.help} ({field.range_text()})")
@@ -60,7 +62,7 @@ def command_line(spec: ModelSpec, out: str | None = None, data: str | None = Non
             elif value is None:  # only train_size: None = all images
                 parts += [field.flag, str(field.high)]
             else:
-                parts += [field.flag, format_number(value) if field.type == "float" else str(value)]
+                parts += [field.flag, format_number(value) if field.type == "float" else shlex.quote(str(value))]
     if data:
         parts += ["--data", shlex.quote(data)]
     if out:

@@ -80,6 +80,8 @@ class Field:
             if not isinstance(value, bool):
                 raise SpecError(f"{self.label} must be true or false, not {value!r}.")
             return value
+        if self.type == "schedule":
+            return format_lr_changes(parse_lr_changes(value, self.label))
         if self.type == "choice":
             chosen = str(value).strip().lower()
             if chosen not in self.choices:
@@ -135,6 +137,9 @@ class ModelSpec:
     input_scale: str = _setting("unit", "choice", "Input scale",
                                 "pixels fed as unit (0–1, the Keras examples) or raw (0–255, some tutorials)",
                                 choices=INPUT_SCALES)
+    lr_changes: str = _setting("", "schedule", "Learning-rate changes",
+                               "STEP:LR,… e.g. 300:0.01: from batch STEP on (counted over all epochs) the rate is LR; "
+                               "recorded when the rate is changed during a training, so the run replays")
     seed: int = _setting(42, "int", "Seed", "random seed: the same seed gives the same history on CPU",
                          low=0, high=2**31, high_open=True, step=1)
 
@@ -213,6 +218,37 @@ def as_int(value: Any, what: str) -> int:
 
 def as_float(value: Any, what: str) -> float:
     return as_number(value, what)
+
+
+def parse_lr_changes(value: Any, what: str = "Learning-rate changes") -> list[tuple[int, float]]:
+    """'300:0.01,900:0.001' (or [[300, 0.01], …]) → [(300, 0.01), (900, 0.001)], sorted by step;
+    a step is a batch index counted over all epochs (0 = the first batch). SpecError if
+    malformed, a step is negative or repeated, or a rate is outside [1e-6, 10]."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return []
+    if isinstance(value, str):
+        items = [item.split(":") for item in value.replace(" ", "").split(",")]
+    elif isinstance(value, (list, tuple)):
+        items = [list(item) if isinstance(item, (list, tuple)) else [item] for item in value]
+    else:
+        raise SpecError(f"{what} must look like 300:0.01,900:0.001, not {value!r}.")
+    changes = []
+    for item in items:
+        if len(item) != 2:
+            raise SpecError(f"{what}: {':'.join(map(str, item))!r} is not STEP:LR (e.g. 300:0.01).")
+        step, rate = as_int(item[0], f"{what} step"), as_float(item[1], f"{what} rate")
+        if step < 0 or not 1e-6 <= rate <= 10.0:
+            raise SpecError(f"{what}: {step}:{rate:g} needs a step >= 0 and a rate between 1e-06 and 10.")
+        changes.append((step, rate))
+    steps = [step for step, _ in changes]
+    if len(set(steps)) != len(steps):
+        raise SpecError(f"{what}: step {max(steps, key=steps.count)} appears twice.")
+    return sorted(changes)
+
+
+def format_lr_changes(changes: list[tuple[int, float]]) -> str:
+    """Inverse of parse_lr_changes: '300:0.01,900:0.001' ("" for none)."""
+    return ",".join(f"{step}:{format_number(rate)}" for step, rate in sorted(changes))
 
 
 def format_number(value: float) -> str:
@@ -369,7 +405,10 @@ def validate(spec: ModelSpec) -> ModelSpec:
             f"This model has {params:,} parameters; the limit here is {MAX_PARAMS:,}. "
             "Use fewer units/filters or add pooling before Flatten."
         )
-    return spec.replace(layers=layers, **{f.name: f.check(getattr(spec, f.name)) for f in FIELDS})
+    spec = spec.replace(layers=layers, **{f.name: f.check(getattr(spec, f.name)) for f in FIELDS})
+    if spec.lr_changes and spec.lr_schedule != "constant":
+        raise SpecError("Learning-rate changes need the constant LR schedule (cosine sets the rate every batch).")
+    return spec
 
 
 # --- the app's layer table ------------------------------------------------------------------

@@ -2,7 +2,11 @@
 
 `train()` is the one training path: train.py and the app both call it. It is a
 plain `model.fit` plus one light callback, so it costs what a bare fit costs
-(bench/train_speed.py measures the ratio).
+(bench/train_speed.py measures the ratio). The callback also holds a paused training
+between batches (TrainingControl), applies learning-rate changes (live ones and the
+spec's recorded `lr_changes`, so a run replays) and, with snapshots on, takes the
+insides at each epoch end and hold (snapshots.py; ~9 ms per snapshot for the seed
+MLP, ~190 ms for the CNN, measured with bench/train_speed.py --snapshot-cost).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import numpy as np
 
 from digitstudio.data.augment import augmented_dataset
 from digitstudio.data.mnist import MnistData, to_model_input
-from digitstudio.modeling.spec import ModelSpec, count_params, validate
+from digitstudio.modeling.spec import ModelSpec, count_params, format_lr_changes, parse_lr_changes, validate
 from digitstudio.storage.files import save_model_atomic, write_json_atomic
+from digitstudio.training.snapshots import Insides, Probe, keep, make_probe
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -43,6 +48,10 @@ class TrainResult:
     data_source: str
     message: str = ""
     curve: list[dict[str, float]] = field(default_factory=list)  # intra-epoch points
+    insides: list[Insides] = field(default_factory=list)  # snapshots (train(snapshots=True))
+    probe: Probe | None = None  # the fixed images the snapshots looked at
+    batches: int = 0  # batches per epoch (places lr_changes steps on the epoch axis)
+    details: dict[str, Any] = field(default_factory=dict)  # a task's own JSON-ready result (lr_finder)
 
     def metrics(self) -> dict[str, Any]:
         """Everything about the run except the model itself (JSON-ready)."""
@@ -58,6 +67,7 @@ class TrainResult:
             "params": self.params,
             "train_seconds": round(self.train_seconds, 3),
             "seconds_per_epoch": round(self.train_seconds / epochs_done, 3) if epochs_done else None,
+            "batches_per_epoch": self.batches or None,  # places spec.lr_changes steps on the epoch axis
             "data_source": self.data_source,
             "versions": library_versions(),
         }
@@ -131,17 +141,21 @@ def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
 
 
 class TrainingControl:
-    """Requests to a running training from other threads: stop, pause/resume, step.
+    """Requests to a running training from other threads: stop, pause/resume, step and
+    a new learning rate.
 
     The training checks it before every batch (`before_batch`, on the training thread),
-    so a pause holds between two batches and uses no CPU while it waits; `step(n)` lets
-    exactly n more batches run and then holds again."""
+    so a pause holds between two batches, blocked on a condition variable: a paused
+    training uses no CPU (bench/train_speed.py --paused measures it). `step(n)` lets
+    exactly n more batches run and then holds again. A learning rate set with
+    `set_learning_rate` is taken by the next batch that runs (`take_learning_rate`)."""
 
     def __init__(self) -> None:
         self.stop_requested = threading.Event()
         self._changed = threading.Condition()
         self._paused = False
         self._steps = 0
+        self._learning_rate: float | None = None
 
     def stop(self) -> None:
         with self._changed:
@@ -162,9 +176,24 @@ class TrainingControl:
             self._steps += max(1, int(batches))
             self._changed.notify_all()
 
+    def set_learning_rate(self, rate: float) -> None:
+        with self._changed:
+            self._learning_rate = float(rate)
+
+    def take_learning_rate(self) -> float | None:
+        """The rate set since the last call, once (None if none)."""
+        with self._changed:
+            rate, self._learning_rate = self._learning_rate, None
+            return rate
+
     @property
     def paused(self) -> bool:
         return self._paused
+
+    def will_hold(self) -> bool:
+        """True when `before_batch` would block now (paused, no step owed, no stop)."""
+        with self._changed:
+            return self._paused and self._steps == 0 and not self.stop_requested.is_set()
 
     def before_batch(self) -> None:
         """Block while paused (unless a step is owed or a stop was asked for)."""
@@ -175,10 +204,18 @@ class TrainingControl:
 
 
 def make_callback(on_progress: ProgressFn | None, control: TrainingControl | None,
-                  epochs: int, batches: int, curve: list[dict[str, float]]):
+                  epochs: int, batches: int, curve: list[dict[str, float]],
+                  lr_changes: dict[int, float] | None = None, probe: Probe | None = None,
+                  insides: list[Insides] | None = None):
     """A Keras callback that reports progress as plain dicts (safe to hand across threads),
     stops on request, and stops when the loss turns NaN/inf. Built lazily so importing
-    this module does not import Keras."""
+    this module does not import Keras.
+
+    Learning rate: before batch `step` (counted over all epochs) it applies
+    `lr_changes[step]` (a recorded schedule) and any rate set live through `control`;
+    each change applied is kept in `.applied` [(step, rate)] and reported as an "lr" event.
+    Snapshots: with a `probe`, an `Insides` is appended to `insides` (and reported as an
+    "insides" event) at every epoch end and whenever a paused training starts to hold."""
     import keras
 
     class _Progress(keras.callbacks.Callback):
@@ -196,6 +233,8 @@ def make_callback(on_progress: ProgressFn | None, control: TrainingControl | Non
             self.first_batch: tuple[int, float] | None = None  # (batches done, time) at the first batch
             self.epoch = 0
             self.epoch_seconds: list[float] = []
+            self.applied: list[tuple[int, float]] = []
+            self.held_at = -1  # the step at which the last hold snapshot was taken
 
         def _emit(self, event: dict[str, Any]) -> None:
             if on_progress is not None:
@@ -205,9 +244,31 @@ def make_callback(on_progress: ProgressFn | None, control: TrainingControl | Non
             self.epoch = epoch
             self.epoch_started = time.perf_counter()
 
+        def _snapshot(self, step: int, kind: str) -> None:
+            if probe is None or insides is None:
+                return
+            if kind == "step" and insides and insides[-1].step == step:
+                return  # held right after an epoch's end: that snapshot already shows this moment
+            shot = probe.take(self.model, step / batches, step, kind)
+            keep(insides, shot)
+            self._emit({"kind": "insides", "insides": shot})
+
         def on_train_batch_begin(self, batch, logs=None):
+            step = self.epoch * batches + batch
             if control is not None:
+                if control.will_hold() and self.held_at != step:
+                    self.held_at = step  # once per hold: after a Step, or when a pause begins
+                    self._snapshot(step, "step")
+                    self._emit({"kind": "batch", "epoch": self.epoch + 1, "epochs": epochs, "batch": batch,
+                                "batches": batches, "elapsed": time.perf_counter() - self.started, "eta": None})
                 control.before_batch()  # a pause holds here, between two batches
+            rate = (lr_changes or {}).get(step)
+            live = control.take_learning_rate() if control is not None else None
+            rate = live if live is not None else rate
+            if rate is not None:
+                self.model.optimizer.learning_rate = rate  # assigns the variable: the next step uses it
+                self.applied.append((step, rate))
+                self._emit({"kind": "lr", "step": step, "epoch": step / batches, "lr": rate})
 
         def on_train_batch_end(self, batch, logs=None):
             loss = (logs or {}).get("loss")
@@ -223,7 +284,8 @@ def make_callback(on_progress: ProgressFn | None, control: TrainingControl | Non
             done = self.epoch * batches + batch + 1
             if self.first_batch is None:
                 self.first_batch = (done, now)
-            if now - self.last_report < BATCH_REPORT_INTERVAL:
+            stepped = control is not None and control.paused  # a Step: show every one
+            if now - self.last_report < BATCH_REPORT_INTERVAL and not stepped:
                 return
             self.last_report = now
             elapsed = now - self.started
@@ -255,6 +317,7 @@ def make_callback(on_progress: ProgressFn | None, control: TrainingControl | Non
             self.epoch_seconds.append(now - self.epoch_started)
             done = (epoch + 1) * batches
             elapsed = now - self.started
+            self._snapshot(done, "epoch")
             self._emit({
                 "kind": "epoch", "epoch": epoch + 1, "epochs": epochs, "batch": batches,
                 "batches": batches, "elapsed": elapsed, "seconds": now - self.epoch_started,
@@ -280,11 +343,16 @@ def tensorboard_callback(log_dir: str | os.PathLike):
 
 
 def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = None,
-          control: TrainingControl | None = None, log_dir: str | os.PathLike | None = None) -> TrainResult:
+          control: TrainingControl | None = None, log_dir: str | os.PathLike | None = None,
+          snapshots: bool = False, drawing: np.ndarray | None = None) -> TrainResult:
     """Train a model for `spec` on `data`. Never raises for training faults: the
     result's status says completed / stopped / diverged / failed. `control` lets
-    another thread stop, pause, resume or step it. With log_dir, TensorBoard logs
-    (train/ and validation/ event files) are written there."""
+    another thread stop, pause, resume, step it or change its learning rate (the
+    changes applied end up in the result's spec.lr_changes, so the run replays).
+    With log_dir, TensorBoard logs (train/ and validation/ event files) are written
+    there. `snapshots` keeps an `Insides` per epoch and per hold (result.insides),
+    looking at the fixed digits and `drawing` (28, 28) in [0, 1], if given (see
+    snapshots.py)."""
     spec = validate(spec)
     from digitstudio.modeling.build import build_model
 
@@ -293,7 +361,14 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     batches = math.ceil(len(prepared.x_train) / spec.batch_size)
     model = build_model(spec, steps_per_epoch=batches)
     curve: list[dict[str, float]] = []
-    callback = make_callback(on_progress, control, spec.epochs, batches, curve)
+    probe, insides = None, []
+    if snapshots:
+        x_sample, y_sample = prepared.validation or (prepared.x_test, prepared.y_test)
+        probe = make_probe(x_sample, y_sample, prepared.x_test, prepared.y_test, drawing)
+        if on_progress is not None:
+            on_progress({"kind": "probe", "probe": probe})
+    callback = make_callback(on_progress, control, spec.epochs, batches, curve,
+                             lr_changes=dict(parse_lr_changes(spec.lr_changes)), probe=probe, insides=insides)
     callbacks = [callback] + ([tensorboard_callback(log_dir)] if log_dir is not None else [])
     started = time.perf_counter()
     status, message = "completed", ""
@@ -324,10 +399,12 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
             status, message = "diverged", "Training stopped: the test loss is NaN/inf."
     if on_progress is not None:
         on_progress({"kind": "end", "status": status, "message": message})
+    recorded = dict(parse_lr_changes(spec.lr_changes)) | dict(callback.applied)
     return TrainResult(
-        model=model, spec=spec, status=status, history=history, test_loss=test_loss,
-        test_accuracy=test_accuracy, params=count_params(spec), train_seconds=train_seconds,
-        data_source=data.source, message=message, curve=curve,
+        model=model, spec=spec.replace(lr_changes=format_lr_changes(list(recorded.items()))), status=status,
+        history=history, test_loss=test_loss, test_accuracy=test_accuracy, params=count_params(spec),
+        train_seconds=train_seconds, data_source=data.source, message=message, curve=curve,
+        insides=insides, probe=probe, batches=batches,
     )
 
 

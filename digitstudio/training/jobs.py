@@ -11,6 +11,10 @@ Threading rules:
   under it (`_on_progress`), so a session polling `snapshot()` never waits on
   training and never touches a Keras object.
 * `snapshot()` returns a frozen `JobSnapshot` (copies): safe to keep and read anywhere.
+  Its snapshots of the insides (`Insides`, `Probe`) are frozen and never modified, so
+  they are shared, not copied.
+* Controls (stop, pause, resume, step, set_learning_rate) take the caller's `owner`:
+  a session can only control its own job (the pages always pass it).
 * A worker catches everything a job and its own bookkeeping can throw, so one bad job
   can never stop the queue.
 * The queue never keeps a trained Keras model: the run store has it on disk, and the
@@ -32,6 +36,7 @@ another session that is loading a model or predicting at that moment.
 
 from __future__ import annotations
 
+import copy
 import enum
 import gc
 import itertools
@@ -47,12 +52,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from digitstudio.data.mnist import ENV_VAR as DATA_ENV_VAR
 from digitstudio.data.mnist import DataError, MnistData
-from digitstudio.modeling.spec import ModelSpec, SpecError, count_params, validate
+from digitstudio.modeling.spec import FIELD, ModelSpec, SpecError, count_params, validate
 from digitstudio.storage.runs import RunStore
 from digitstudio.training import fit as training
 from digitstudio.training.fit import TrainingControl
+from digitstudio.training.snapshots import INSIDES_FILE, Insides, Probe, keep, save_insides
 
 MAX_CONCURRENT_ENV = "DIGIT_STUDIO_MAX_TRAININGS"
 MAX_FINISHED_JOBS = 50  # finished jobs remembered in memory (their runs stay on disk)
@@ -89,6 +97,11 @@ class JobState(str, enum.Enum):
 
 class JobLimitError(RuntimeError):
     """The owner already has a training queued or running; the message says what to do."""
+
+
+class ControlError(ValueError):
+    """A control request that cannot be honoured (wrong owner, finished job, a learning
+    rate out of range or under the cosine schedule); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,12 @@ class JobSnapshot:
     history: dict[str, list[float]]  # per-epoch metrics (a copy)
     curve: list[dict[str, float]]  # intra-epoch training points (a copy)
     spec: ModelSpec
+    kind: str = "train"  # "train", or what a task's submitter called it (e.g. "lr_range")
+    learning_rate: float | None = None  # the rate in use now (None before the job starts)
+    lr_changes: tuple[tuple[int, float], ...] = ()  # (step, rate) applied so far, in order
+    insides: tuple[Insides, ...] = ()  # snapshots so far (frozen, shared, never modified)
+    probe: Probe | None = None  # the fixed images the snapshots look at
+    details: dict[str, Any] = field(default_factory=dict)  # a task's own JSON-ready result
 
 
 def max_concurrent_from_env(default: int = 1) -> int:
@@ -170,6 +189,15 @@ class _Job:
     test_loss: float | None = None
     train_seconds: float | None = None
     finish_order: int = 0  # increasing; clearer than timestamps, which can tie
+    kind: str = "train"
+    save: bool = True  # record the result in the run store
+    snapshots: bool = True
+    drawing: Any = None  # (28, 28) float array in [0, 1] or None: the submitter's drawing
+    learning_rate: float | None = None
+    lr_changes: list[tuple[int, float]] = field(default_factory=list)
+    insides: list[Insides] = field(default_factory=list)
+    probe: Probe | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class TrainingManager:
@@ -193,17 +221,25 @@ class TrainingManager:
 
     # --- submitting and controlling ---------------------------------------------------
 
-    def submit(self, spec: ModelSpec | dict, label: str = "", owner: str = "", task: Task | None = None) -> str:
+    def submit(self, spec: ModelSpec | dict, label: str = "", owner: str = "", task: Task | None = None,
+               drawing: Any = None, snapshots: bool = True, kind: str = "train", save: bool = True) -> str:
         """Queue a training of `spec` (or, with `task`, that work, described by `spec`);
         returns its job id. A bad spec raises SpecError, and an owner who already has a
-        queued, running or paused job gets JobLimitError; nothing is queued then."""
+        queued, running or paused job gets JobLimitError; nothing is queued then.
+
+        `drawing` (28, 28) in [0, 1]: the submitter's drawing, whose ten probabilities
+        every snapshot records; `snapshots` False trains bare (see snapshots.py); `kind`
+        labels a task's job for the pages; `save` False keeps the result out of the run
+        store (a learning-rate range test is not a run)."""
         if isinstance(spec, dict):
             spec = ModelSpec.from_dict(spec)
         if not isinstance(spec, ModelSpec):
             raise SpecError("submit() needs a ModelSpec.")
         spec = validate(spec)
         job = _Job(id=uuid.uuid4().hex[:12], label=str(label or ""), owner=str(owner or ""),
-                   spec=spec, params=count_params(spec), task=task)
+                   spec=spec, params=count_params(spec), task=task, kind=str(kind), save=bool(save),
+                   snapshots=bool(snapshots), learning_rate=spec.learning_rate,
+                   drawing=None if drawing is None else np.asarray(drawing, np.float32).reshape(28, 28))
         job.progress["epochs"] = spec.epochs
         with self._lock:
             if self._closing:
@@ -221,11 +257,19 @@ class TrainingManager:
         with self._lock:
             return next((job.id for job in self._jobs.values() if job.owner == owner and job.state.active), None)
 
-    def stop(self, job_id: str) -> bool:
+    def _controlled_locked(self, job_id: str, owner: str | None) -> _Job | None:
+        """The job if `owner` (None = the server itself) may control it, else None."""
+        job = self._jobs.get(job_id)
+        if job is None or (owner is not None and job.owner != owner):
+            return None
+        return job
+
+    def stop(self, job_id: str, owner: str | None = None) -> bool:
         """Stop a running (or paused) job at its next batch (recorded as stopped, model
-        saved) or cancel a queued one. False if the job is unknown or already finished."""
+        saved) or cancel a queued one. False if the job is unknown, already finished, or
+        not `owner`'s (owner None: anyone's; the pages always pass the session)."""
         with self._lock:
-            job = self._jobs.get(job_id)
+            job = self._controlled_locked(job_id, owner)
             if job is None:
                 return False
             if job.state is JobState.QUEUED:
@@ -237,34 +281,62 @@ class TrainingManager:
                 return True
             return False
 
-    def pause(self, job_id: str) -> bool:
-        """Hold a running job between batches (it keeps its worker: see the README). False
-        unless it was running."""
+    def pause(self, job_id: str, owner: str | None = None) -> bool:
+        """Hold a running job between batches. It keeps its worker (and so its place: with
+        one worker the next job waits), because a Keras fit cannot be set aside and
+        resumed on another thread; while held it uses no CPU. False unless it was running
+        (and is `owner`'s, when given)."""
         with self._lock:
-            job = self._jobs.get(job_id)
+            job = self._controlled_locked(job_id, owner)
             if job is None or job.state is not JobState.RUNNING:
                 return False
             job.control.pause()
             job.state = JobState.PAUSED
             return True
 
-    def resume(self, job_id: str) -> bool:
+    def resume(self, job_id: str, owner: str | None = None) -> bool:
         with self._lock:
-            job = self._jobs.get(job_id)
+            job = self._controlled_locked(job_id, owner)
             if job is None or job.state is not JobState.PAUSED:
                 return False
             job.control.resume()
             job.state = JobState.RUNNING
             return True
 
-    def step(self, job_id: str, batches: int = 1) -> bool:
-        """While paused: run exactly `batches` more batches, then hold again."""
+    def step(self, job_id: str, batches: int = 1, owner: str | None = None) -> bool:
+        """While paused: run exactly `batches` more batches, then hold again (and take a
+        snapshot of the insides, when the job keeps them)."""
         with self._lock:
-            job = self._jobs.get(job_id)
+            job = self._controlled_locked(job_id, owner)
             if job is None or job.state is not JobState.PAUSED:
                 return False
             job.control.step(batches)
             return True
+
+    def set_learning_rate(self, job_id: str, rate: float, owner: str | None = None) -> None:
+        """Use `rate` from the next batch on (running or paused); the change is recorded in
+        the run's spec (lr_changes), so train.py replays it. ControlError says why not:
+        another owner's or a finished job, a rate outside the spec's range, the cosine
+        schedule (it sets the rate every batch), or a job that is not a training."""
+        field_ = FIELD["learning_rate"]
+        with self._lock:
+            job = self._controlled_locked(job_id, owner)
+            if job is None:
+                raise ControlError("This training is not yours (or no longer known); only the session that "
+                                   "started it can change it.")
+            if not job.state.active:
+                raise ControlError(f"This training has already ended ({job.state.value}).")
+            if job.kind != "train":
+                raise ControlError("Only a training's learning rate can be changed.")
+            if job.spec.lr_schedule != "constant":
+                raise ControlError(f"This training uses the {job.spec.lr_schedule} schedule, which sets the "
+                                   "rate every batch; a change would be overwritten. Use the constant schedule "
+                                   "to change it by hand.")
+            try:
+                rate = field_.check(rate)
+            except SpecError as exc:
+                raise ControlError(str(exc)) from None
+            job.control.set_learning_rate(rate)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobSnapshot:
         """Block until the job is finished; its snapshot. TimeoutError if it isn't
@@ -314,7 +386,10 @@ class TrainingManager:
             params=job.params, train_seconds=job.train_seconds, created=job.created, started=job.started,
             finished=job.finished, stopping=job.state.active and job.control.stop_requested.is_set(),
             history={key: list(values) for key, values in job.history.items()},
-            curve=[dict(point) for point in job.curve], spec=job.spec,
+            curve=[dict(point) for point in job.curve], spec=job.spec, kind=job.kind,
+            learning_rate=job.learning_rate, lr_changes=tuple(job.lr_changes), insides=tuple(job.insides),
+            probe=job.probe,
+            details=copy.deepcopy(job.details),
         )
 
     def _position_locked(self, job: _Job) -> int:
@@ -400,7 +475,8 @@ class TrainingManager:
             return
         log_dir = self.store.root / f".logs-{job.id}"  # TensorBoard; moved into the run folder when saved
         task = job.task or (lambda data, progress, control: training.train(
-            job.spec, data, on_progress=progress, control=control, log_dir=log_dir))
+            job.spec, data, on_progress=progress, control=control, log_dir=log_dir, snapshots=job.snapshots,
+            drawing=job.drawing))
         try:
             result = task(data, lambda event: self._on_progress(job, event), job.control)
         except Exception as exc:  # train() reports faults inside fit; this is the rest
@@ -416,6 +492,23 @@ class TrainingManager:
     def _on_progress(self, job: _Job, event: dict[str, Any]) -> None:
         """Runs on Keras's callback thread: copy plain numbers in, nothing else."""
         kind = event.get("kind")
+        if kind == "lr":
+            with self._lock:
+                job.learning_rate = float(event["lr"])
+                job.lr_changes.append((int(event["step"]), float(event["lr"])))
+            return
+        if kind == "insides":
+            with self._lock:
+                keep(job.insides, event["insides"])  # frozen; pages only read it
+            return
+        if kind == "probe":
+            with self._lock:
+                job.probe = event["probe"]
+            return
+        if kind == "details":
+            with self._lock:
+                job.details = copy.deepcopy(event["details"])
+            return
         if kind not in ("batch", "epoch"):
             return
         with self._lock:
@@ -443,17 +536,27 @@ class TrainingManager:
         result.message = _plain_message(result)
         run_id, message = None, result.message
         try:
-            run_id = self.store.save(result, job.label or job.spec.layers_compact(), log_dir=log_dir)["id"]
+            if job.save:
+                run_id = self.store.save(result, job.label or job.spec.layers_compact(), log_dir=log_dir)["id"]
         except Exception as exc:  # disk full, root unwritable…: keep the result in memory
             message = f"{message} The run could not be saved: {_one_line(exc)}".strip()
         if log_dir is not None:
             shutil.rmtree(log_dir, ignore_errors=True)  # left over when the run could not be saved
+        if run_id and result.insides and result.probe is not None:
+            try:
+                save_insides(self.store.resolve(run_id) / INSIDES_FILE, result.insides, result.probe)
+            except Exception as exc:  # the run itself is saved; only the replay is missing
+                message = f"{message} Its snapshots could not be saved: {_one_line(exc)}".strip()
         with self._lock:
             job.run_id = run_id
             job.history = {key: list(values) for key, values in result.history.items()}
             job.curve = [dict(point) for point in result.curve]
             job.test_accuracy, job.test_loss = result.test_accuracy, result.test_loss
             job.train_seconds = round(result.train_seconds, 3)
+            job.spec = result.spec  # with the learning-rate changes made during the run
+            job.insides = list(result.insides) or job.insides
+            job.details = copy.deepcopy(result.details) or job.details
+            job.drawing = None
             self._finish_locked(job, JobState(result.status), message)
         result.model = None  # the run store has it; the queue keeps no Keras model
 
@@ -466,9 +569,16 @@ class TrainingManager:
         self._job_changed.notify_all()
 
     def _forget_old_locked(self) -> None:
-        """Bound memory: keep plain data for the newest MAX_FINISHED_JOBS finished jobs."""
+        """Bound memory: keep plain data for the newest MAX_FINISHED_JOBS finished jobs, and
+        snapshots (up to a few MB each) only for each owner's newest finished job (the one
+        its panel shows; the run store keeps them all on disk)."""
         finished = sorted((job for job in self._jobs.values() if job.state.final),
                           key=lambda job: job.finish_order, reverse=True)
+        newest: set[str] = set()
+        for job in finished:
+            if job.owner in newest:
+                job.insides, job.probe = [], None
+            newest.add(job.owner)
         for job in finished[self.max_finished:]:
             del self._jobs[job.id]
 

@@ -1,0 +1,196 @@
+"""The training panel's controls through AppTest: Pause, Step, a learning-rate change,
+Resume, the replay slider, the range test's "Use" button, and who may press them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from digitstudio.modeling.spec import ModelSpec, parse_layers
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+WAIT = 120
+LONG = ModelSpec(layers=parse_layers("dense:16:relu"), epochs=100, batch_size=16, train_size=2000)
+
+pytestmark = pytest.mark.skipif(not (ROOT / "model" / "digit_cnn.keras").exists(), reason="no shipped model")
+
+
+@pytest.fixture(autouse=True)
+def isolated_app(tmp_path_factory, mnist_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path_factory.mktemp("runs")))
+    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
+    monkeypatch.delenv("DIGIT_STUDIO_CLASSROOM", raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    from ui.resources import training_manager
+
+    training_manager().shutdown(wait=True, timeout=WAIT)
+    st.cache_resource.clear()
+
+
+def wait_until(condition, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def button(at: AppTest, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no {label!r} button; buttons: {[b.label for b in at.button]}"
+    return found[0]
+
+
+def done_batches(snapshot) -> int:
+    return (snapshot.progress.epoch - 1) * snapshot.progress.batches + snapshot.progress.batch
+
+
+def test_pause_step_change_the_rate_resume_and_replay_from_the_panel():
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
+
+    at = AppTest.from_file(APP, default_timeout=WAIT).run()
+    at.sidebar.number_input(key="f_train_size").set_value(2000)
+    at.sidebar.number_input(key="f_epochs").set_value(100)
+    at.sidebar.number_input(key="f_batch_size").set_value(16)
+    next(b for b in at.sidebar.button if b.label == "Train").click().run()
+    manager, job = training_manager(), at.session_state[JOB_KEY]
+    wait_until(lambda: manager.snapshot(job).progress.batch > 0)
+    at.run()
+    button(at, "Pause").click().run()
+    assert manager.snapshot(job).state == "paused"
+    wait_until(lambda: any(shot.kind == "step" for shot in manager.snapshot(job).insides))  # it holds
+    held = done_batches(manager.snapshot(job))
+    at.run()
+    assert "paused" in at.get("progress")[0].proto.text
+    assert not button(at, "Step").disabled and button(at, "Resume")
+    button(at, "Step").click().run()
+    wait_until(lambda: len([s for s in manager.snapshot(job).insides if s.kind == "step"]) >= 2)
+    assert done_batches(manager.snapshot(job)) == held + 1  # exactly one batch
+
+    at.number_input(key=f"lr_now_{job}").set_value(0.02)
+    button(at, "Change").click().run()
+    assert not [w for w in at.warning if "not yours" in w.value]
+    button(at, "Step").click().run()
+    wait_until(lambda: manager.snapshot(job).lr_changes)
+    assert manager.snapshot(job).lr_changes == ((held + 1, 0.02),)
+    at.run()
+    assert any(f"0.02 from batch {held + 2}" in c.value for c in at.caption)  # 1-based: the batch after the Step
+
+    epochs_before = sum(shot.kind == "epoch" for shot in manager.snapshot(job).insides)
+    button(at, "Epoch").click().run()  # to the end of this epoch, then hold again
+    wait_until(lambda: sum(shot.kind == "epoch" for shot in manager.snapshot(job).insides) > epochs_before)
+    time.sleep(0.5)
+    at_end = manager.snapshot(job)
+    assert at_end.state == "paused" and at_end.insides[-1].kind == "epoch"
+    assert done_batches(at_end) == at_end.insides[-1].step and at_end.insides[-1].step % at_end.progress.batches == 0
+
+    button(at, "Resume").click().run()
+    assert manager.snapshot(job).state == "running"
+    wait_until(lambda: done_batches(manager.snapshot(job)) > held + 5)
+    at.run()
+    button(at, "Stop").click().run()
+    final = manager.wait(job, WAIT)
+    assert final.state == "stopped" and final.spec.lr_changes == f"{held + 1}:0.02"
+    at.run()
+    assert not at.exception
+    slider = at.select_slider(key=f"replay_{job}_slider")
+    assert any(label.startswith("step") for label in slider.options)  # the holds after each Step
+    assert slider.value == len(slider.options) - 1  # it opens at the last snapshot
+    slider.set_value(0).run()  # scrub back to the first snapshot
+    assert not at.exception
+    assert at.select_slider(key=f"replay_{job}_slider").value == 0
+
+
+def test_the_panel_offers_no_controls_for_another_sessions_job_or_in_classroom_mode(monkeypatch):
+    import ui.training_status
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
+
+    at = AppTest.from_file(APP, default_timeout=WAIT).run()
+    manager = training_manager()
+    job = manager.submit(LONG, owner="someone-else")
+    wait_until(lambda: manager.snapshot(job).progress.batch > 0)
+    at.session_state[JOB_KEY] = job
+    at.run()
+    assert at.get("progress"), "the panel shows the training"
+    assert not [b for b in at.button if b.label in ("Pause", "Step", "Stop", "Change")]
+
+    monkeypatch.setattr(ui.training_status, "session_id", lambda: "someone-else")  # now it is this session's
+    at.run()
+    assert button(at, "Pause") and button(at, "Stop")
+
+    monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
+    at.run()
+    assert not [b for b in at.button if b.label in ("Pause", "Step", "Stop", "Change")]
+    manager.stop(job)
+    manager.wait(job, WAIT)
+
+
+def test_find_a_learning_rate_fills_the_sidebar_control():
+    from ui.resources import training_manager
+    from ui.sidebar import JOB_KEY
+
+    at = AppTest.from_file(APP, default_timeout=WAIT).run()
+    at.sidebar.number_input(key="f_train_size").set_value(2000)
+    next(b for b in at.sidebar.button if b.label == "Find a learning rate").click().run()
+    assert not at.exception
+    job = at.session_state[JOB_KEY]
+    snapshot = training_manager().wait(job, WAIT)
+    assert snapshot.kind == "lr_range" and snapshot.details["suggestion"], snapshot.message
+    at.run()
+    use = next(b for b in at.button if b.label.startswith("Use "))
+    use.click().run()
+    expected = float(f"{snapshot.details['suggestion']:.2g}")
+    assert at.sidebar.number_input(key="f_learning_rate").value == pytest.approx(expected)
+    assert "active_model" not in at.session_state  # a range test trains no model for the session
+
+
+def _replay_page(run_id: str) -> None:
+    from ui.replay import run_replay
+
+    run_replay(run_id)
+
+
+def test_run_replay_scrubs_a_saved_run_and_explains_a_run_without_snapshots():
+    from ui.resources import run_store, training_manager
+
+    manager = training_manager()
+    snap = manager.wait(manager.submit(LONG.replace(epochs=2, batch_size=64), owner="x"), WAIT)
+    assert snap.state == "completed" and len(snap.insides) == 2
+    at = AppTest.from_function(_replay_page, args=(snap.run_id,), default_timeout=WAIT).run()
+    assert not at.exception
+    slider = at.select_slider(key=f"run_replay_{snap.run_id}_slider")
+    assert slider.options == ["epoch 1", "epoch 2"] and slider.value == 1
+    slider.set_value(0).run()
+    assert not at.exception and any("held-out digits" in m.value for m in at.markdown)
+
+    (run_store().resolve(snap.run_id) / "insides.npz").unlink()
+    at = AppTest.from_function(_replay_page, args=(snap.run_id,), default_timeout=WAIT).run()
+    assert any("no snapshots" in c.value for c in at.caption)
+
+
+def _drawing_page() -> None:
+    import streamlit as st
+
+    from ui.training_status import submission_drawing
+
+    drawing = submission_drawing()
+    st.write("none" if drawing is None else f"{drawing.shape} {drawing.dtype} {drawing.max():.2f}")
+
+
+def test_submission_drawing_is_the_drawing_as_the_model_sees_it(mnist):
+    from test_app import canvas_from_digit
+
+    at = AppTest.from_function(_drawing_page, default_timeout=WAIT).run()
+    assert at.markdown[0].value == "none"  # nothing drawn
+    at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[0])
+    at.run()
+    assert at.markdown[0].value.startswith("(28, 28) float32")
