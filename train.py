@@ -60,6 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train-size", type=int, help="use a seeded random subset of N training images")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="random zoom/rotation/shift/stroke thickness, for hand-drawn digits")
+    parser.add_argument("--styles", action=argparse.BooleanOptionalAction, default=None,
+                        help="redraw some digits in styles MNIST lacks (slashed 0, European 1, crossed 7, ...)")
+    parser.add_argument("--negatives", type=float,
+                        help="synthetic non-digits per training digit, trained toward uniform (0 = off)")
     parser.add_argument("--seed", type=int, help="random seed (same seed, same history on CPU)")
     parser.add_argument("--data", help=f"local MNIST .npz (default: ${ENV_VAR}, else Keras download)")
     parser.add_argument("--out", help="model file to write (.keras); default runs/<preset>.keras")
@@ -75,6 +79,7 @@ def spec_from_args(args: argparse.Namespace) -> ModelSpec:
         "loss": args.loss, "epochs": args.epochs, "batch_size": args.batch_size,
         "validation_split": args.validation_split, "validate_on_test": args.validate_on_test,
         "train_size": args.train_size, "augment": args.augment, "seed": args.seed,
+        "styles": args.styles, "negatives": args.negatives,
     }
     return validate(spec.replace(**{k: v for k, v in changes.items() if v is not None}))
 
@@ -125,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     json_path = save_result(result, out, extra={"command": command, "preset": args.preset})
     print(f"test accuracy {result.test_accuracy:.4f}  test loss {result.test_loss:.4f}  "
           f"({result.train_seconds:.1f}s, {result.status})")
+    if result.not_sure:
+        ns = result.not_sure
+        print(f"not-sure threshold {ns['threshold']:.4f}: {ns['digits_rejected']:.1%} of {ns['held_out_digits']} "
+              f"held-out digits, {ns['negatives_rejected']:.1%} of {ns['held_out_negatives']} non-digits")
     print(f"wrote {out} and {json_path}")
     return 0
 

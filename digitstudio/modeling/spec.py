@@ -34,6 +34,7 @@ BATCH_RANGE = (1, 8192)
 LR_RANGE = (1e-6, 10.0)
 VALIDATION_SPLIT_RANGE = (0.0, 0.5)
 MIN_TRAIN_SIZE = 10
+NEGATIVES_RANGE = (0.0, 1.0)  # non-digits per training digit (outlier exposure)
 MNIST_TRAIN_SIZE = 60_000
 
 # Aliases accepted in the compact form and in JSON (case-insensitive).
@@ -67,6 +68,8 @@ class ModelSpec:
     train_size: int | None = None  # None = all 60,000 training images
     augment: bool = False  # shifts, zoom, rotation, stroke thickness (see training.py)
     seed: int = 42
+    styles: bool = False  # slashed zeros, European ones, … drawn into some digits (data/styles.py)
+    negatives: float = 0.0  # synthetic non-digits added, as a fraction of the training digits (data/negatives.py)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -367,12 +370,16 @@ def validate(spec: ModelSpec) -> ModelSpec:
     seed = _as_int(spec.seed, "Seed")
     if not 0 <= seed < 2**31:
         raise SpecError(f"Seed must be between 0 and {2**31 - 1}, not {seed}.")
-    for name in ("validate_on_test", "augment"):
+    negatives = _as_float(spec.negatives, "Negatives")
+    if not NEGATIVES_RANGE[0] <= negatives <= NEGATIVES_RANGE[1]:
+        raise SpecError(f"Negatives must be between {NEGATIVES_RANGE[0]:g} and {NEGATIVES_RANGE[1]:g} "
+                        f"(non-digits per training digit), not {negatives:g}.")
+    for name in ("validate_on_test", "augment", "styles"):
         if not isinstance(getattr(spec, name), bool):
             raise SpecError(f"{name} must be true or false, not {getattr(spec, name)!r}.")
     return spec.replace(
         layers=layers, optimizer=optimizer, learning_rate=lr, momentum=momentum, epochs=epochs,
-        batch_size=batch, validation_split=split, train_size=train_size, seed=seed,
+        batch_size=batch, validation_split=split, train_size=train_size, seed=seed, negatives=negatives,
     )
 
 

@@ -20,6 +20,9 @@ import numpy as np
 
 from digitstudio.data.augment import augmented_dataset
 from digitstudio.data.mnist import MnistData, to_model_input
+from digitstudio.data.negatives import digit_accuracy, make_negatives, soft_targets
+from digitstudio.data.styles import apply_styles
+from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold
 from digitstudio.modeling.spec import ModelSpec, count_params, format_number, validate
 from digitstudio.storage.files import save_model_atomic, write_json_atomic
 
@@ -27,6 +30,7 @@ ProgressFn = Callable[[dict[str, Any]], None]
 
 # How often (seconds) batch-level progress is reported inside an epoch.
 BATCH_REPORT_INTERVAL = 0.4
+HELD_OUT_NEGATIVES = 500  # non-digits (a seed of their own) the "not sure" threshold is checked on
 
 
 @dataclass
@@ -42,6 +46,7 @@ class TrainResult:
     data_source: str
     message: str = ""
     curve: list[dict[str, float]] = field(default_factory=list)  # intra-epoch points
+    not_sure: dict[str, Any] | None = None  # the "not sure" threshold and how it was chosen
 
     def metrics(self) -> dict[str, Any]:
         """Everything about the run except the model itself (JSON-ready)."""
@@ -59,6 +64,7 @@ class TrainResult:
             "seconds_per_epoch": round(self.train_seconds / epochs_done, 3) if epochs_done else None,
             "data_source": self.data_source,
             "versions": library_versions(),
+            "not_sure": self.not_sure,
         }
 
 
@@ -91,34 +97,63 @@ class Prepared:
     validation: tuple[np.ndarray, np.ndarray] | None
     x_test: np.ndarray
     y_test: np.ndarray
+    held_out: np.ndarray  # uint8 digits the "not sure" threshold is chosen on (validation, else test)
 
 
 def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
-    """Normalise, take the seeded training subset, split off validation as Keras's
-    validation_split would (the last fraction), one-hot labels if the loss needs it."""
+    """Take the seeded training subset, split off validation as Keras's validation_split
+    would (the last fraction), restyle some training digits (spec.styles), append
+    synthetic non-digits (spec.negatives), normalise; one-hot labels if the loss needs
+    it, soft targets (uniform rows for non-digits) when there are non-digits."""
     x, y = data.x_train, data.y_train
     if spec.train_size is not None and spec.train_size < len(x):
         order = np.random.default_rng(spec.seed).permutation(len(x))[: spec.train_size]
         x, y = x[np.sort(order)], y[np.sort(order)]
-    x = to_model_input(x)
-    y = _labels(y, spec)
-    x_test, y_test = to_model_input(data.x_test), _labels(data.y_test, spec)
-    validation = None
-    if spec.validate_on_test:
-        validation = (x_test, y_test)
-    elif spec.validation_split > 0:
+    x_val = y_val = None
+    if not spec.validate_on_test and spec.validation_split > 0:
         n_val = int(len(x) * spec.validation_split)
         if n_val >= 1 and n_val < len(x):
-            validation = (x[-n_val:], y[-n_val:])
-            x, y = x[:-n_val], y[:-n_val]
-    return Prepared(x, y, validation, x_test, y_test)
+            x_val, y_val, x, y = x[-n_val:], y[-n_val:], x[:-n_val], y[:-n_val]
+    if spec.styles:
+        x = apply_styles(x, y, seed=spec.seed)[0]
+    n_neg = int(round(spec.negatives * len(x)))
+    if n_neg:
+        x = np.concatenate([x, make_negatives(n_neg, seed=spec.seed, digits=x)])
+    x_test, y_test = to_model_input(data.x_test), _labels(data.y_test, spec)
+    validation = (x_test, y_test) if spec.validate_on_test else None
+    if x_val is not None:
+        validation = (to_model_input(x_val), _labels(y_val, spec))
+    y_fit = soft_targets(y, n_neg) if n_neg else _labels(y, spec)
+    held_out = x_val if x_val is not None else data.x_test
+    return Prepared(to_model_input(x), y_fit, validation, x_test, y_test, held_out)
 
 
 def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """Integer labels for the sparse loss; one-hot rows for categorical cross-entropy,
+    which training with non-digits always uses (their targets are not one class)."""
     y = y.astype(np.int64)
-    if spec.loss == "categorical_crossentropy":
+    if spec.loss == "categorical_crossentropy" or spec.negatives > 0:
         return np.eye(10, dtype=np.float32)[y]
     return y
+
+
+def pick_threshold(model, spec: ModelSpec, held_out: np.ndarray) -> dict[str, Any]:
+    """The "not sure" threshold: the highest top probability that rejects at most
+    DIGITS_REJECTED of the held-out digits (`predict.choose_threshold`), with how many
+    of HELD_OUT_NEGATIVES non-digits (their own seed, pairs from the held-out digits) it
+    rejects. Every model gets it, trained with non-digits or not."""
+    digits = model.predict(to_model_input(held_out), batch_size=1024, verbose=0)
+    negatives = make_negatives(HELD_OUT_NEGATIVES, seed=spec.seed + 1, digits=held_out)
+    negative_top = model.predict(to_model_input(negatives), batch_size=1024, verbose=0).max(axis=1)
+    threshold = choose_threshold(digits, DIGITS_REJECTED)
+    return {
+        "threshold": round(threshold, 6),
+        "rule": f"highest threshold that calls at most {DIGITS_REJECTED:.0%} of held-out digits not sure",
+        "held_out_digits": int(len(held_out)),
+        "digits_rejected": round(float((digits.max(axis=1) < threshold).mean()), 6),
+        "held_out_negatives": HELD_OUT_NEGATIVES,
+        "negatives_rejected": round(float((negative_top < threshold).mean()), 6),
+    }
 
 
 def make_callback(on_progress: ProgressFn | None, stop_event: threading.Event | None,
@@ -218,6 +253,8 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     prepared = prepare_data(spec, data)
     batches = math.ceil(len(prepared.x_train) / spec.batch_size)
     model = build_model(spec, steps_per_epoch=batches)
+    if spec.negatives > 0:  # soft targets: categorical cross-entropy, accuracy on digits only
+        model.compile(optimizer=model.optimizer, loss="categorical_crossentropy", metrics=[digit_accuracy()])
     curve: list[dict[str, float]] = []
     callback = make_callback(on_progress, stop_event, spec.epochs, batches, curve)
     started = time.perf_counter()
@@ -247,12 +284,13 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
             prepared.x_test, prepared.y_test, batch_size=1024, verbose=0))
         if not math.isfinite(test_loss):
             status, message = "diverged", "Training stopped: the test loss is NaN/inf."
+    not_sure = pick_threshold(model, spec, prepared.held_out) if status in ("completed", "stopped") else None
     if on_progress is not None:
         on_progress({"kind": "end", "status": status, "message": message})
     return TrainResult(
         model=model, spec=spec, status=status, history=history, test_loss=test_loss,
         test_accuracy=test_accuracy, params=count_params(spec), train_seconds=train_seconds,
-        data_source=data.source, message=message, curve=curve,
+        data_source=data.source, message=message, curve=curve, not_sure=not_sure,
     )
 
 
@@ -285,6 +323,10 @@ def command_line(spec: ModelSpec, out: str | None = None, data: str | None = Non
         parts += ["--train-size", str(spec.train_size)]
     if spec.augment:
         parts.append("--augment")
+    if spec.styles:
+        parts.append("--styles")
+    if spec.negatives:
+        parts += ["--negatives", format_number(spec.negatives)]
     if data:
         parts += ["--data", data]
     if out:
