@@ -132,7 +132,7 @@ def style_layers(digit: np.ndarray, style: str, rng: np.random.Generator) -> tup
             ends.append((cx + sign * reach * d[0], cy + sign * reach * d[1]))
         strokes = [[ends[1], ends[0]]]
     elif style == "zero_dot":
-        r = width * rng.uniform(0.2, 0.6)
+        r = width * rng.uniform(0.0, 0.3)  # a dot: at most 1.6 strokes long
         strokes = [[(cx - r, cy), (cx + r, cy)]]
     elif style == "seven_crossed":
         y = top + rng.uniform(0.45, 0.62) * h
