@@ -49,7 +49,7 @@ def test_choose_threshold_rejects_at_most_the_given_share_of_digits():
     assert (tops < np.nextafter(np.sort(tops)[tops.size // 100], 2)).mean() > 0.01  # the highest such
     assert threshold == pytest.approx(np.sort(tops)[10])
     assert choose_threshold(probs[:1], 0.01) == pytest.approx(tops[0])  # one digit: its own top
-    assert DIGITS_REJECTED == 0.01
+    assert 0 < DIGITS_REJECTED <= 0.01
 
 
 def test_threshold_is_read_from_the_models_json(tmp_path):

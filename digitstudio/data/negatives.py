@@ -121,7 +121,7 @@ def _pair(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     crops = []
     for digit in (a, b):
         ys, xs = np.nonzero(digit > 25 / 255)
-        crops.append(digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+        crops.append(digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if ys.size else digit)
     gap, lift = int(rng.integers(0, 6)), int(rng.integers(-2, 3))
     height = max(c.shape[0] for c in crops) + 2 * abs(lift)
     width = crops[0].shape[1] + gap + crops[1].shape[1]

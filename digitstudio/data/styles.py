@@ -22,11 +22,14 @@ principal axis), then the result goes through the app's MNIST recipe
 (`preprocess.mnist_from_crop`: crop, stroke normalisation, 20-px box, centre of mass),
 so a slash that runs past the ring shrinks the ring exactly as it does on the canvas.
 
-Rates (`STYLE_RATES`, a fraction of that class's training digits, drawn once, seeded):
-at most 30% of any class is restyled, so MNIST's own style stays dominant (≥ 70% of
-each class) and the test accuracy on MNIST is not traded away. Zeros get 20% in all
-(the issue measured about one real zero in seven slashed: 14%); ones 28% because
-three styles share them; sevens, fours and nines 15%.
+Rates (`STYLE_RATES`): restyled copies of a seeded fraction of each class's training
+digits are added beside the originals, which all stay, so MNIST's own style stays
+dominant (at least 3 of every 4 images of a class, ones included) and its test
+accuracy is not traded away. Zeros get 20% (the issue measured about one real zero in
+seven slashed: 14%, plus dotted ones); ones 31%, shared by three styles, the
+European 1 most (it is the one read as 7 today); sevens and nines 10%; fours 8%
+(MNIST already has many open fours, and an open four is close to a 9: a first
+training run with 15% fours and nines confused more 9s with 4s on MNIST's test set).
 """
 
 from __future__ import annotations
@@ -49,10 +52,10 @@ STYLE_RATES: dict[str, tuple[int, float]] = {
     "zero_dot": (0, 0.05),
     "one_flag": (1, 0.08),
     "one_flag_base": (1, 0.08),
-    "one_european": (1, 0.12),
-    "seven_crossed": (7, 0.15),
-    "four_open": (4, 0.15),
-    "nine_straight": (9, 0.15),
+    "one_european": (1, 0.15),
+    "seven_crossed": (7, 0.10),
+    "four_open": (4, 0.08),
+    "nine_straight": (9, 0.10),
 }
 STYLES = tuple(STYLE_RATES)
 
@@ -202,13 +205,14 @@ def stylize(digit: np.ndarray, style: str, rng: np.random.Generator) -> np.ndarr
 
 def apply_styles(x: np.ndarray, y: np.ndarray, seed: int = 0,
                  rates: dict[str, tuple[int, float]] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Restyle a seeded fraction of each class: returns (x_new uint8 (n, 28, 28), y
-    unchanged (a copy), style index per image: -1 = MNIST's own, else STYLES[i]).
-    Each digit gets at most one style; the input arrays are not modified."""
+    """The training set plus restyled copies: returns (x_new uint8 (n + m, 28, 28), y_new
+    (n + m,), style index per image: -1 for the n originals, which come first unchanged,
+    else STYLES[i]). A seeded `rate` of each style's class is copied and restyled; no
+    digit gets two styles. The input arrays are not modified."""
     rates = STYLE_RATES if rates is None else rates
     rng = np.random.default_rng(seed)
-    x_new, y = np.array(x, np.uint8, copy=True), np.array(y, copy=True)
-    chosen = np.full(len(y), -1, np.int64)
+    x, y = np.asarray(x, np.uint8), np.asarray(y)
+    sources, styled, chosen = [], [], []
     for label in sorted({label for label, _ in rates.values()}):
         members = rng.permutation(np.flatnonzero(y == label))
         start = 0
@@ -217,7 +221,10 @@ def apply_styles(x: np.ndarray, y: np.ndarray, seed: int = 0,
                 continue
             count = int(round(rate * len(members)))
             for index in members[start:start + count]:
-                x_new[index] = stylize(x[index], style, rng)
-                chosen[index] = STYLES.index(style) if style in STYLES else 0
+                styled.append(stylize(x[index], style, rng))
+                sources.append(index)
+                chosen.append(STYLES.index(style))
             start += count
-    return x_new, y, chosen
+    added = np.stack(styled) if styled else np.zeros((0, 28, 28), np.uint8)
+    return (np.concatenate([x, added]), np.concatenate([y, y[np.array(sources, np.int64)]]),
+            np.concatenate([np.full(len(y), -1, np.int64), np.array(chosen, np.int64)]))

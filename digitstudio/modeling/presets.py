@@ -69,7 +69,7 @@ PRESETS: dict[str, Preset] = {
             ),
             optimizer="adam", learning_rate=0.002, lr_schedule="cosine",
             loss="sparse_categorical_crossentropy",
-            epochs=15, batch_size=128, validation_split=0.05, augment=True, styles=True, negatives=0.1,
+            epochs=20, batch_size=128, validation_split=0.05, augment=True, styles=True, negatives=0.1,
         ),
     ),
 }

@@ -102,7 +102,7 @@ class Prepared:
 
 def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
     """Take the seeded training subset, split off validation as Keras's validation_split
-    would (the last fraction), restyle some training digits (spec.styles), append
+    would (the last fraction), add restyled copies of some training digits (spec.styles), append
     synthetic non-digits (spec.negatives), normalise; one-hot labels if the loss needs
     it, soft targets (uniform rows for non-digits) when there are non-digits."""
     x, y = data.x_train, data.y_train
@@ -115,7 +115,7 @@ def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
         if n_val >= 1 and n_val < len(x):
             x_val, y_val, x, y = x[-n_val:], y[-n_val:], x[:-n_val], y[:-n_val]
     if spec.styles:
-        x = apply_styles(x, y, seed=spec.seed)[0]
+        x, y, _ = apply_styles(x, y, seed=spec.seed)
     n_neg = int(round(spec.negatives * len(x)))
     if n_neg:
         x = np.concatenate([x, make_negatives(n_neg, seed=spec.seed, digits=x)])
@@ -284,7 +284,12 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
             prepared.x_test, prepared.y_test, batch_size=1024, verbose=0))
         if not math.isfinite(test_loss):
             status, message = "diverged", "Training stopped: the test loss is NaN/inf."
-    not_sure = pick_threshold(model, spec, prepared.held_out) if status in ("completed", "stopped") else None
+    not_sure = None
+    if status in ("completed", "stopped"):
+        try:
+            not_sure = pick_threshold(model, spec, prepared.held_out)
+        except Exception as exc:  # the model is still good; it just never says "not sure"
+            not_sure = {"threshold": None, "error": f"{type(exc).__name__}: {str(exc).strip()[:200]}"}
     if on_progress is not None:
         on_progress({"kind": "end", "status": status, "message": message})
     return TrainResult(
