@@ -315,16 +315,19 @@ def print_mnist_not_sure(models, x_test: np.ndarray, y_test: np.ndarray) -> None
 
 def print_styles(models) -> None:
     names = [name for name, _, _ in models]
-    print(f"\nStyles: hand-made drawings (tests/style_strokes.py) × {len(CONDITIONS)} conditions; read right = "
-          "accepted, not 'not sure', right digit.\n")
-    print("| style | digit | canvases | " + " | ".join(f"{n} read right | {n} not sure" for n in names) + " |")
-    print("|---|---:|---:|" + "---:|---:|" * len(names))
+    print(f"\nStyles: hand-made drawings (tests/style_strokes.py) × {len(CONDITIONS)} conditions. Read right = "
+          "the right digit, not 'not sure'; over all canvases (refusals count as wrong) and over the canvases "
+          "the app answers (not refused as too small or too thick); 'not sure' over the answered ones.\n")
+    print("| style | digit | canvases | answered | "
+          + " | ".join(f"{n} read right | {n} right when answered | {n} not sure" for n in names) + " |")
+    print("|---|---:|---:|---:|" + "---:|---:|---:|" * len(names))
     for style, (digit, drawings) in STYLE_DRAWINGS.items():
         cells = []
         for reading in read_drawings(drawings, models):
-            right = reading["ok"] & ~reading["not_sure"] & (reading["digit"] == digit)
-            cells.append(f"{right.mean():.1%} | {(reading['ok'] & reading['not_sure']).mean():.1%}")
-        print(f"| {style} | {digit} | {len(drawings) * len(CONDITIONS)} | " + " | ".join(cells) + " |")
+            ok = reading["ok"]
+            right = ~reading["not_sure"] & (reading["digit"] == digit)
+            cells.append(f"{(right & ok).mean():.1%} | {right[ok].mean():.1%} | {reading['not_sure'][ok].mean():.1%}")
+        print(f"| {style} | {digit} | {len(ok)} | {ok.mean():.1%} | " + " | ".join(cells) + " |")
 
 
 def print_non_digits(models) -> None:
