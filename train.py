@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     json_path = save_result(result, out, extra={"command": command, "preset": args.preset})
     print(f"test accuracy {result.test_accuracy:.4f}  test loss {result.test_loss:.4f}  "
           f"({result.train_seconds:.1f}s, {result.status})")
+    if result.not_sure:
+        ns = result.not_sure
+        print(f"not-sure threshold {ns['threshold']:.4f}: {ns['digits_rejected']:.1%} of {ns['held_out_digits']} "
+              f"held-out digits, {ns['negatives_rejected']:.1%} of {ns['held_out_negatives']} non-digits")
     print(f"wrote {out}, {json_path} and TensorBoard logs in {log_dir}/")
     return 0
 

@@ -11,8 +11,19 @@ canvas is read two ways with the same model:
 and the table shows accuracy per condition. "refused" counts canvases the app
 would answer with "draw bigger" instead of a digit; they count as wrong in
 "app accuracy", and the last column is the accuracy on the canvases it answers.
+"not sure" is the share of canvases whose top probability is below the model's
+threshold (issue 10; from the model's JSON, else chosen by the same rule on the
+last 5% of MNIST's training digits, as training does).
 
-    python bench/drawn_digits.py --n 1000 --grid /tmp/preprocess_grid.png
+Two more sections use the hand-made drawings of tests/style_strokes.py, drawn at the
+same sizes, places and brushes: **styles** (slashed and dotted zeros, crossed sevens,
+flagged and European ones, open-top fours, straight-stem nines: % read right, where
+refused and "not sure" count as wrong) and **non-digits** (letters, signs, shapes,
+two-digit pairs, scribbles: % "not sure", and % refused or "not sure"), plus the
+share of all 10,000 MNIST test digits that get "not sure". `--compare OLD.keras`
+adds the same numbers for another model (before/after).
+
+    python bench/drawn_digits.py --n 1000 --grid /tmp/preprocess_grid.png --compare /tmp/old_cnn.keras
 """
 
 from __future__ import annotations
@@ -30,6 +41,11 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+from style_strokes import NON_DIGITS, STYLE_DRAWINGS  # noqa: E402
+from style_strokes import render as render_drawing  # noqa: E402
 
 from digitstudio.drawing.preprocess import naive_resize, preprocess  # noqa: E402
 
@@ -63,6 +79,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data", help="MNIST .npz (default: $MNIST_NPZ, else ../shared/data/mnist.npz)")
     parser.add_argument("--grid", help="also save a PNG of example canvases and what each reading sees")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compare", help="another .keras model (e.g. the one before) for the styles and "
+                        "non-digit sections and the MNIST 'not sure' rate")
+    parser.add_argument("--styles-grid", help="also save a PNG grid of style-augmented MNIST training digits")
     return parser.parse_args(argv)
 
 
@@ -162,6 +181,10 @@ def main(argv=None) -> int:
     from digitstudio.drawing.predict import Predictor
 
     predictor = Predictor.from_path(args.model)
+    with np.load(path) as data:
+        x_test, y_test = data["x_test"], data["y_test"].astype(int)
+        x_train, y_train = data["x_train"], data["y_train"]
+    threshold, threshold_source = model_threshold(predictor, args.model, x_train)
     t0 = time.perf_counter()
     paths = pen_paths(digits)
     skeleton_seconds = time.perf_counter() - t0
@@ -175,7 +198,8 @@ def main(argv=None) -> int:
         results = [preprocess(c) for c in canvases]
         naive = np.stack([naive_resize(c) for c in canvases])
         t2 = time.perf_counter()
-        app_pred = predictor.probabilities(np.stack([r.image for r in results])).argmax(axis=1)
+        app_probs = predictor.probabilities(np.stack([r.image for r in results]))
+        app_pred = app_probs.argmax(axis=1)
         naive_pred = predictor.probabilities(naive).argmax(axis=1)
         t3 = time.perf_counter()
         draw_seconds += t1 - t0
@@ -188,11 +212,26 @@ def main(argv=None) -> int:
             "app_accepted": float((app_pred == labels)[accepted].mean()) if accepted.any() else float("nan"),
             "naive": float((naive_pred == labels).mean()),
             "refused": float(1 - accepted.mean()),
+            "not_sure": float((app_probs.max(axis=1) < threshold)[accepted].mean()) if accepted.any() else 0.0,
         })
         examples.append((condition, canvases[:3], [r.image for r in results[:3]], naive[:3]))
 
     reference = float((predictor.probabilities(digits / 255.0).argmax(axis=1) == labels).mean())
     print_table(rows, args.n, reference)
+    print(f"\n'Not sure' threshold of {Path(args.model).name}: {threshold:.4f} ({threshold_source}).")
+
+    models = [(Path(args.model).name, predictor, threshold)]
+    if args.compare:
+        old = Predictor.from_path(args.compare)
+        old_threshold, old_source = model_threshold(old, args.compare, x_train)
+        print(f"'Not sure' threshold of {Path(args.compare).name}: {old_threshold:.4f} ({old_source}).")
+        models.insert(0, (Path(args.compare).name, old, old_threshold))
+    print_mnist_not_sure(models, x_test, y_test)
+    print_styles(models)
+    print_non_digits(models)
+    if args.styles_grid:
+        save_styles_grid(x_train, y_train, args.styles_grid)
+        print(f"Wrote {args.styles_grid}")
     total = time.perf_counter() - started
     print(f"\nTime: {total:.1f}s in all (skeletons {skeleton_seconds:.1f}s, drawing {draw_seconds:.1f}s, "
           f"preprocess+naive {preprocess_seconds:.1f}s, model {predict_seconds:.1f}s) on {os.cpu_count()} CPU "
@@ -205,18 +244,129 @@ def main(argv=None) -> int:
 
 def print_table(rows: list[dict], n: int, reference: float) -> None:
     print(f"Drawn-digit proxy: {n} MNIST test digits redrawn from their skeletons, per condition.\n")
-    print("| size | position | brush | app accuracy | naive accuracy | app refused | app accuracy when it answers |")
-    print("|---|---|---|---:|---:|---:|---:|")
+    print("| size | position | brush | app accuracy | naive accuracy | app refused | app accuracy when it answers "
+          "| app not sure |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
     for row in rows:
         c = row["condition"]
         print(f"| {c.size} ({SIZES[c.size]} px) | {c.position} | {c.brush} ({BRUSHES[c.brush]} px) "
-              f"| {row['app']:.1%} | {row['naive']:.1%} | {row['refused']:.1%} | {row['app_accepted']:.1%} |")
+              f"| {row['app']:.1%} | {row['naive']:.1%} | {row['refused']:.1%} | {row['app_accepted']:.1%} "
+              f"| {row['not_sure']:.1%} |")
     app = np.mean([r["app"] for r in rows])
     naive = np.mean([r["naive"] for r in rows])
     answered = sum(r["app"] for r in rows) / sum(1 - r["refused"] for r in rows)
     print(f"\nOverall: app {app:.1%} (refusals count as wrong; {answered:.1%} of the canvases it answers), "
           f"naive {naive:.1%}, over {len(rows)} conditions × {n} digits. "
-          f"The same model on the original MNIST digits: {reference:.1%}.")
+          f"The same model on the original MNIST digits: {reference:.1%}. "
+          f"'Not sure' on the answered canvases: {np.mean([r['not_sure'] for r in rows]):.1%}.")
+
+
+# --- issue 10: styles, non-digits, "not sure" -------------------------------------------------
+
+def model_threshold(predictor, model_path: str, x_train: np.ndarray) -> tuple[float, str]:
+    """The model's "not sure" threshold from its JSON; else the training rule applied here
+    to the last 5% of MNIST's training digits (the cnn preset's validation split)."""
+    from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold, threshold_for_model
+
+    recorded = threshold_for_model(model_path)
+    if recorded is not None:
+        return recorded, "recorded in the model's JSON"
+    held_out = x_train[-len(x_train) // 20:]
+    value = choose_threshold(predictor.probabilities(held_out / 255.0), DIGITS_REJECTED)
+    return value, f"none recorded: the same rule on the last {len(held_out)} MNIST training digits"
+
+
+def drawing_canvas(drawing, condition: Condition) -> np.ndarray:
+    """A hand-made drawing scaled so its ink's longer side is the condition's size, placed
+    centred or near the corner, drawn with the condition's brush."""
+    size, brush = SIZES[condition.size], BRUSHES[condition.brush]
+    points = np.array([p for stroke in drawing for p in stroke], np.float64)
+    low, high = points.min(axis=0), points.max(axis=0)
+    extent = float((high - low).max())
+    scale = (size - brush) / extent if extent > 0 else 1.0
+    drawn = (high - low) * scale + brush
+    origin = (CANVAS - drawn) / 2 if condition.position == "centre" else np.array([MARGIN, MARGIN], np.float64)
+    shift = origin + brush / 2
+    placed = [[((x - low[0]) * scale + shift[0], (y - low[1]) * scale + shift[1]) for x, y in stroke]
+              for stroke in drawing]
+    return render_drawing(placed, brush=brush)
+
+
+def read_drawings(drawings, models) -> list[dict[str, np.ndarray]]:
+    """Each drawing at each condition through preprocess and each model: per model, the
+    top digit and whether it is "not sure"; with `ok` = accepted by preprocess."""
+    results = [preprocess(drawing_canvas(d, c)) for d in drawings for c in CONDITIONS]
+    images = np.stack([r.image for r in results])
+    ok = np.array([r.status == "ok" for r in results])
+    out = []
+    for _, predictor, threshold in models:
+        probs = predictor.probabilities(images)
+        out.append({"ok": ok, "digit": probs.argmax(axis=1), "not_sure": probs.max(axis=1) < threshold})
+    return out
+
+
+def print_mnist_not_sure(models, x_test: np.ndarray, y_test: np.ndarray) -> None:
+    print(f"\nMNIST test digits ({len(y_test):,}): accuracy and share called 'not sure'.\n")
+    print("| model | accuracy | not sure |")
+    print("|---|---:|---:|")
+    for name, predictor, threshold in models:
+        probs = predictor.probabilities(x_test / 255.0)
+        right, unsure = (probs.argmax(axis=1) == y_test).mean(), (probs.max(axis=1) < threshold).mean()
+        print(f"| {name} | {right:.2%} | {unsure:.2%} |")
+
+
+def print_styles(models) -> None:
+    names = [name for name, _, _ in models]
+    print(f"\nStyles: hand-made drawings (tests/style_strokes.py) × {len(CONDITIONS)} conditions. Read right = "
+          "the right digit, not 'not sure'; over all canvases (refusals count as wrong) and over the canvases "
+          "the app answers (not refused as too small or too thick); 'not sure' over the answered ones.\n")
+    print("| style | digit | canvases | answered | "
+          + " | ".join(f"{n} read right | {n} right when answered | {n} not sure" for n in names) + " |")
+    print("|---|---:|---:|---:|" + "---:|---:|---:|" * len(names))
+    for style, (digit, drawings) in STYLE_DRAWINGS.items():
+        cells = []
+        for reading in read_drawings(drawings, models):
+            ok = reading["ok"]
+            right = ~reading["not_sure"] & (reading["digit"] == digit)
+            cells.append(f"{(right & ok).mean():.1%} | {right[ok].mean():.1%} | {reading['not_sure'][ok].mean():.1%}")
+        print(f"| {style} | {digit} | {len(ok)} | {ok.mean():.1%} | " + " | ".join(cells) + " |")
+
+
+def print_non_digits(models) -> None:
+    names = [name for name, _, _ in models]
+    print(f"\nNon-digits: hand-made drawings × {len(CONDITIONS)} conditions; 'not sure' among all canvases, "
+          "and 'refused or not sure' (the app names no digit either way).\n")
+    print("| kind | drawings | " + " | ".join(f"{n} not sure | {n} refused or not sure" for n in names) + " |")
+    print("|---|---:|" + "---:|---:|" * len(names))
+    totals = [[0, 0, 0] for _ in models]
+    for kind, drawings in NON_DIGITS.items():
+        cells = []
+        for k, reading in enumerate(read_drawings(drawings, models)):
+            not_sure = reading["ok"] & reading["not_sure"]
+            no_digit = ~reading["ok"] | reading["not_sure"]
+            totals[k][0] += int(not_sure.sum())
+            totals[k][1] += int(no_digit.sum())
+            totals[k][2] += len(not_sure)
+            cells.append(f"{not_sure.mean():.1%} | {no_digit.mean():.1%}")
+        print(f"| {kind} | {len(drawings)} | " + " | ".join(cells) + " |")
+    count = sum(len(d) for d in NON_DIGITS.values())
+    print(f"| all | {count} | " + " | ".join(f"{a / n:.1%} | {b / n:.1%}" for a, b, n in totals) + " |")
+
+
+def save_styles_grid(x: np.ndarray, y: np.ndarray, out: str, per_style: int = 8) -> None:
+    """One row per style of augmented MNIST training digits (digitstudio.data.styles),
+    the untouched digit on the left of each pair: 28×28 at 2× (square pixels)."""
+    from digitstudio.data.styles import STYLE_RATES, stylize
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for style, (label, _) in STYLE_RATES.items():
+        picks = np.flatnonzero(y[:5000] == label)[:per_style]
+        rows.append(np.hstack([np.hstack([x[i], stylize(x[i], style, rng), np.full((28, 4), 60, np.uint8)])
+                               for i in picks]))
+    grid = np.vstack([np.vstack([row, np.full((4, row.shape[1]), 60, np.uint8)]) for row in rows])
+    Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(out)
+    print("Styles grid rows: " + ", ".join(STYLE_RATES) + "; each pair: MNIST digit, then the same restyled.")
 
 
 GRID_CONDITIONS = ("small centre thin", "small corner medium", "small centre thick", "medium corner thin",

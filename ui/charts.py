@@ -45,6 +45,21 @@ def probability_chart(probs: np.ndarray, predicted: int, height: int = 220) -> N
     st.vega_lite_chart({**_CHART_SPEC, "height": height, "data": {"values": values}}, width="stretch")
 
 
+def show_prediction(guess, model_label: str) -> None:
+    """The Prediction metric and its confidence: the digit, or "?" when the model is not
+    sure the input is a digit at all (top probability under its threshold), with the top
+    guesses in words."""
+    if guess.not_sure:
+        st.metric("Prediction", "?", help=f"Model: {model_label}")
+        st.info(f"Not sure this is a digit. Closest: a **{guess.digit}** ({guess.confidence:.0%}) or a "
+                f"**{guess.runner_up}** ({guess.runner_up_probability:.0%}).", icon=":material/help:")
+        return
+    st.metric("Prediction", str(guess.digit), help=f"Model: {model_label}")
+    st.progress(guess.confidence, text=f"Confidence {guess.confidence:.0%}")
+    if guess.close:
+        st.caption(f"Not sure: it could also be a **{guess.runner_up}** ({guess.runner_up_probability:.0%}).")
+
+
 def curves_frame(history: dict[str, list[float]], curve: list[dict[str, float]] = ()) -> pd.DataFrame:
     """Long-format curves: per-epoch train/validation points plus the running
     (intra-epoch) training values, so charts move several times per epoch."""

@@ -85,7 +85,8 @@ def label_control(image: np.ndarray, canvas, prediction: Prediction | None, mode
         order.remove(prediction.digit)
         order.insert(0, prediction.digit)
     st.pills("It was a", order, key=LABEL_KEY, on_change=_save_label, args=(image, canvas, prediction, model),
-             format_func=lambda d: f"{d} ✓" if prediction is not None and d == prediction.digit else str(d),
+             format_func=lambda d: f"{d} ✓" if prediction is not None and not prediction.not_sure
+             and d == prediction.digit else str(d),
              help="Tell the model what you meant: your drawing is saved with this label for "
                   "“Your handwriting”, where you can teach the model your style.")
     label_feedback()

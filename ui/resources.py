@@ -15,7 +15,7 @@ import streamlit as st
 from digitstudio.data.mnist import ENV_VAR, DataError, MnistData, load_mnist, resolve_source
 from digitstudio.drawing.convention import pixel_factor
 from digitstudio.drawing.predict import Predictor
-from digitstudio.storage.model_files import ModelFileError, load_model
+from digitstudio.storage.model_files import ModelFileError
 from digitstudio.storage.runs import RunStore
 from digitstudio.training.jobs import TrainingManager
 
@@ -107,8 +107,9 @@ def shipped_ref() -> ModelRef:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=16)
 def predictor_for(path: str, mtime: float, input_scale: float = 1.0) -> Predictor:
-    """One Predictor per model file (and version of it), shared by all sessions."""
-    return Predictor(load_model(path), input_scale=input_scale)
+    """One Predictor per model file (and version of it), shared by all sessions, with the
+    "not sure" threshold recorded beside the model (none for a model without one)."""
+    return Predictor.from_path(path, input_scale=input_scale)
 
 
 @st.cache_resource

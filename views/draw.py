@@ -11,7 +11,7 @@ import streamlit as st
 
 from digitstudio.drawing.predict import Prediction, describe
 from digitstudio.drawing.preprocess import Preprocessed, preprocess
-from ui.charts import probability_chart
+from ui.charts import probability_chart, show_prediction
 from ui.drawing import canvas, clear_drawing, current_drawing, current_test_digit, show_test_digit
 from ui.handwriting import label_control, label_feedback
 from ui.pictures import model_view_image
@@ -44,11 +44,8 @@ def _prediction(pre: Preprocessed | None) -> Prediction | None:
         st.error("No model could be loaded; train one from the sidebar.")
         return None
     probs = predictor.probabilities(pre.image)
-    guess = describe(probs)
-    st.metric("Prediction", str(guess.digit), help=f"Model: {ref.label}")
-    st.progress(guess.confidence, text=f"Confidence {guess.confidence:.0%}")
-    if guess.close:
-        st.caption(f"Not sure: it could also be a **{guess.runner_up}** ({guess.runner_up_probability:.0%}).")
+    guess = describe(probs, predictor.threshold)
+    show_prediction(guess, ref.label)
     probability_chart(probs, guess.digit)
     return guess
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from digitstudio.drawing.photo import MAX_BYTES, read_photo
 from digitstudio.drawing.predict import describe
-from ui.charts import probability_chart
+from ui.charts import probability_chart, show_prediction
 from ui.pictures import picture_row
 from ui.resources import active_predictor
 
@@ -57,10 +57,10 @@ def paper_page() -> None:
         st.error(warning or "No model could be loaded.")
         return
     probs = predictor.probabilities(reading.image)
-    guess = describe(probs)
+    guess = describe(probs, predictor.threshold)
     left, right = st.columns([1, 2])
-    left.metric("Prediction", str(guess.digit), help=f"Model: {ref.label}")
-    left.progress(guess.confidence, text=f"Confidence {guess.confidence:.0%}")
+    with left:
+        show_prediction(guess, ref.label)
     with right:
         probability_chart(probs, guess.digit)
 

@@ -6,18 +6,33 @@ call through a `tf.function` traced once for a (None, 28, 28, 1) batch costs
 1–2 ms for the shipped CNN on two CPU cores (bench/predict_latency.py).
 `Predictor` does that, reshapes to whatever 28×28 layout the model takes, and
 warms itself up so the first drawing is not the slow one.
+
+"Not sure this is a digit": a model trained with outlier exposure spreads its
+probability over the ten classes for a drawing that is not one digit, so
+`describe(probs, threshold)` flags `not_sure` when the top probability is below the
+model's threshold. The threshold is chosen at the end of training on held-out digits
+(`choose_threshold`: the highest one that rejects at most 0.25% of them) and recorded
+in the model's JSON (`"not_sure": {"threshold": ...}`); `threshold_for_model()`
+reads it back. A model without one (an upload with no JSON) never says "not sure".
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 CLOSE_MARGIN = 0.25  # runner-up within this of the top: the model is torn
 LOW_CONFIDENCE = 0.6  # below this the top answer is a guess
 CHUNK = 1024  # images per direct call: bounds memory for big batches
+# The threshold may call at most this fraction of held-out (MNIST validation) digits "not sure".
+# Drawings are harder than MNIST: on the first retrained CNN, a threshold rejecting 1% of
+# validation digits rejected 1.5% of MNIST test digits and 2.9% of the drawn-digit bench,
+# while one rejecting 0.25% rejected 0.3% and 0.05%, and still 94% of hand-made non-digits.
+DIGITS_REJECTED = 0.0025
 
 
 @dataclass(frozen=True)
@@ -27,11 +42,14 @@ class Prediction:
     runner_up: int
     runner_up_probability: float
     close: bool  # runner-up within CLOSE_MARGIN of the top, or confidence < LOW_CONFIDENCE
+    not_sure: bool = False  # confidence below the model's threshold: probably not a digit
 
 
-def describe(probs) -> Prediction:
+def describe(probs, threshold: float | None = None) -> Prediction:
     """The top digit, the runner-up and whether the call is close, as plain Python types.
-    `probs` is one image's 10 probabilities (shape (10,) or (1, 10))."""
+    `probs` is one image's 10 probabilities (shape (10,) or (1, 10)). With a `threshold`
+    (the model's, see `threshold_for_model`), `not_sure` is True when the top probability
+    is below it; the top guesses are filled in either way."""
     p = np.asarray(probs, dtype=np.float64).reshape(-1)
     if p.shape != (10,):
         raise ValueError(f"Expected 10 probabilities for one image, got shape {np.shape(probs)}.")
@@ -39,7 +57,36 @@ def describe(probs) -> Prediction:
     top, second = int(order[0]), int(order[1])
     confidence, runner_up_probability = float(p[top]), float(p[second])
     close = confidence - runner_up_probability <= CLOSE_MARGIN or confidence < LOW_CONFIDENCE
-    return Prediction(top, confidence, second, runner_up_probability, bool(close))
+    not_sure = threshold is not None and confidence < threshold
+    return Prediction(top, confidence, second, runner_up_probability, bool(close), bool(not_sure))
+
+
+def choose_threshold(digit_probs, reject: float = DIGITS_REJECTED) -> float:
+    """The highest threshold that calls at most `reject` of these held-out digits "not
+    sure": with the top probabilities sorted, the (⌊reject·n⌋ + 1)-th smallest (fewer
+    than that many lie strictly below it). `digit_probs`: (n, 10) probabilities, n ≥ 1."""
+    top = np.sort(np.asarray(digit_probs, np.float64).reshape(-1, 10).max(axis=1))
+    if top.size == 0:
+        raise ValueError("choose_threshold needs at least one held-out digit.")
+    return float(top[min(int(np.floor(reject * top.size)), top.size - 1)])
+
+
+def not_sure_threshold(info: dict) -> float | None:
+    """The threshold recorded in a model's JSON (as loaded), or None if it has none."""
+    value = (info.get("not_sure") or {}).get("threshold") if isinstance(info, dict) else None
+    return float(value) if isinstance(value, (int, float)) and 0.0 <= value <= 1.0 else None
+
+
+def threshold_for_model(model_path: str | os.PathLike) -> float | None:
+    """The "not sure" threshold from the JSON beside a .keras file (NAME.json, as
+    train.py writes it, or run.json in a run folder); None when there is no readable one."""
+    model_path = Path(model_path)
+    for candidate in (model_path.with_suffix(".json"), model_path.parent / "run.json"):
+        try:
+            return not_sure_threshold(json.loads(candidate.read_text()))
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 class Predictor:
@@ -48,10 +95,11 @@ class Predictor:
     multiplies them first (255.0 for a model that expects raw 0–255 pixels; see
     drawing/convention.py, which detects it for uploads)."""
 
-    def __init__(self, model, warm_up: bool = True, input_scale: float = 1.0):
+    def __init__(self, model, warm_up: bool = True, input_scale: float = 1.0, threshold: float | None = None):
         import tensorflow as tf
 
         self.model = model
+        self.threshold = threshold  # the model's "not sure" threshold (threshold_for_model), or None
         input_shape = tuple(model.input_shape[1:])
         self.input_shape = input_shape
         self.input_scale = float(input_scale)
@@ -68,10 +116,11 @@ class Predictor:
 
     @classmethod
     def from_path(cls, path: str | os.PathLike, warm_up: bool = True, input_scale: float = 1.0) -> Predictor:
-        """Load a .keras file safely (see models.load_model) and wrap it."""
+        """Load a .keras file safely (storage.model_files.load_model) and wrap it, with the
+        "not sure" threshold recorded in the JSON beside it (threshold_for_model)."""
         from digitstudio.storage.model_files import load_model
 
-        return cls(load_model(path), warm_up=warm_up, input_scale=input_scale)
+        return cls(load_model(path), warm_up=warm_up, input_scale=input_scale, threshold=threshold_for_model(path))
 
     def probabilities(self, images) -> np.ndarray:
         """float32 (n, 10) for (n, 28, 28) or (n, 28, 28, 1) images, (10,) for one (28, 28)
@@ -86,8 +135,8 @@ class Predictor:
         return probs[0] if single else probs
 
     def predict(self, image) -> Prediction:
-        """One (28, 28) image → its described prediction."""
-        return describe(self.probabilities(np.asarray(image).reshape(28, 28)))
+        """One (28, 28) image → its described prediction, "not sure" by the model's threshold."""
+        return describe(self.probabilities(np.asarray(image).reshape(28, 28)), self.threshold)
 
 
 def _as_probabilities(outputs: np.ndarray) -> np.ndarray:

@@ -134,6 +134,12 @@ class ModelSpec:
                                       low=10, high=MNIST_TRAIN_SIZE, optional=True, step=1000)
     augment: bool = _setting(False, "bool", "Augment",
                              "random zoom, rotation, shift and stroke width, for hand-drawn digits")
+    styles: bool = _setting(False, "bool", "Writing styles",
+                            "redraw some digits in styles MNIST lacks: slashed and dotted zeros, European ones, "
+                            "crossed sevens, open fours, straight nines (data/styles.py)")
+    negatives: float = _setting(0.0, "float", "Non-digits",
+                                "synthetic non-digits per training digit, trained toward 'not sure' (outlier "
+                                "exposure; data/negatives.py)", low=0.0, high=1.0, step=0.05)
     input_scale: str = _setting("unit", "choice", "Input scale",
                                 "pixels fed as unit (0–1, the Keras examples) or raw (0–255, some tutorials)",
                                 choices=INPUT_SCALES)

@@ -25,6 +25,9 @@ import numpy as np
 
 from digitstudio.data.augment import augmented_dataset
 from digitstudio.data.mnist import MnistData, to_model_input
+from digitstudio.data.negatives import digit_accuracy, make_negatives, soft_targets
+from digitstudio.data.styles import apply_styles
+from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold
 from digitstudio.modeling.spec import ModelSpec, count_params, format_lr_changes, parse_lr_changes, validate
 from digitstudio.storage.files import save_model_atomic, write_json_atomic
 from digitstudio.training.snapshots import Insides, Probe, keep, make_probe
@@ -33,6 +36,7 @@ ProgressFn = Callable[[dict[str, Any]], None]
 
 # How often (seconds) batch-level progress is reported inside an epoch.
 BATCH_REPORT_INTERVAL = 0.4
+HELD_OUT_NEGATIVES = 500  # non-digits (a seed of their own) the "not sure" threshold is checked on
 
 
 @dataclass
@@ -52,6 +56,7 @@ class TrainResult:
     probe: Probe | None = None  # the fixed images the snapshots looked at
     batches: int = 0  # batches per epoch (places lr_changes steps on the epoch axis)
     details: dict[str, Any] = field(default_factory=dict)  # a task's own JSON-ready result (lr_finder)
+    not_sure: dict[str, Any] | None = None  # the "not sure" threshold and how it was chosen
 
     def metrics(self) -> dict[str, Any]:
         """Everything about the run except the model itself (JSON-ready)."""
@@ -70,6 +75,7 @@ class TrainResult:
             "batches_per_epoch": self.batches or None,  # places spec.lr_changes steps on the epoch axis
             "data_source": self.data_source,
             "versions": library_versions(),
+            "not_sure": self.not_sure,
         }
 
 
@@ -102,28 +108,36 @@ class Prepared:
     validation: tuple[np.ndarray, np.ndarray] | None
     x_test: np.ndarray
     y_test: np.ndarray
+    held_out: np.ndarray  # uint8 digits the "not sure" threshold is chosen on (validation, else test)
 
 
 def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
-    """Normalise (to [0, 1], or 0–255 for input_scale "raw"), take the seeded training subset,
-    split off validation as Keras's validation_split would (the last fraction), one-hot
-    labels if the loss needs it."""
+    """Take the seeded training subset, split off validation as Keras's validation_split
+    would (the last fraction), add restyled copies of some training digits (spec.styles),
+    append synthetic non-digits (spec.negatives), normalise (to [0, 1], or 0–255 for
+    input_scale "raw"); one-hot labels if the loss needs it, soft targets (uniform rows
+    for non-digits) when there are non-digits."""
     x, y = data.x_train, data.y_train
     if spec.train_size is not None and spec.train_size < len(x):
         order = np.random.default_rng(spec.seed).permutation(len(x))[: spec.train_size]
         x, y = x[np.sort(order)], y[np.sort(order)]
-    x = _pixels(x, spec.input_scale)
-    y = _labels(y, spec)
-    x_test, y_test = _pixels(data.x_test, spec.input_scale), _labels(data.y_test, spec)
-    validation = None
-    if spec.validate_on_test:
-        validation = (x_test, y_test)
-    elif spec.validation_split > 0:
+    x_val = y_val = None
+    if not spec.validate_on_test and spec.validation_split > 0:
         n_val = int(len(x) * spec.validation_split)
         if n_val >= 1 and n_val < len(x):
-            validation = (x[-n_val:], y[-n_val:])
-            x, y = x[:-n_val], y[:-n_val]
-    return Prepared(x, y, validation, x_test, y_test)
+            x_val, y_val, x, y = x[-n_val:], y[-n_val:], x[:-n_val], y[:-n_val]
+    if spec.styles:
+        x, y, _ = apply_styles(x, y, seed=spec.seed)
+    n_neg = int(round(spec.negatives * len(x)))
+    if n_neg:
+        x = np.concatenate([x, make_negatives(n_neg, seed=spec.seed, digits=x)])
+    x_test, y_test = _pixels(data.x_test, spec.input_scale), _labels(data.y_test, spec)
+    validation = (x_test, y_test) if spec.validate_on_test else None
+    if x_val is not None:
+        validation = (_pixels(x_val, spec.input_scale), _labels(y_val, spec))
+    y_fit = soft_targets(y, n_neg) if n_neg else _labels(y, spec)
+    held_out = x_val if x_val is not None else data.x_test
+    return Prepared(_pixels(x, spec.input_scale), y_fit, validation, x_test, y_test, held_out)
 
 
 def _pixels(images: np.ndarray, input_scale: str) -> np.ndarray:
@@ -134,10 +148,31 @@ def _pixels(images: np.ndarray, input_scale: str) -> np.ndarray:
 
 
 def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """Integer labels for the sparse loss; one-hot rows for categorical cross-entropy,
+    which training with non-digits always uses (their targets are not one class)."""
     y = y.astype(np.int64)
-    if spec.loss == "categorical_crossentropy":
+    if spec.loss == "categorical_crossentropy" or spec.negatives > 0:
         return np.eye(10, dtype=np.float32)[y]
     return y
+
+
+def pick_threshold(model, spec: ModelSpec, held_out: np.ndarray) -> dict[str, Any]:
+    """The "not sure" threshold: the highest top probability that rejects at most
+    DIGITS_REJECTED of the held-out digits (`predict.choose_threshold`), with how many
+    of HELD_OUT_NEGATIVES non-digits (their own seed, pairs from the held-out digits) it
+    rejects. Every model gets it, trained with non-digits or not."""
+    digits = model.predict(_pixels(held_out, spec.input_scale), batch_size=1024, verbose=0)
+    negatives = make_negatives(HELD_OUT_NEGATIVES, seed=spec.seed + 1, digits=held_out)
+    negative_top = model.predict(_pixels(negatives, spec.input_scale), batch_size=1024, verbose=0).max(axis=1)
+    threshold = choose_threshold(digits, DIGITS_REJECTED)
+    return {
+        "threshold": round(threshold, 6),
+        "rule": f"highest threshold that calls at most {DIGITS_REJECTED:.0%} of held-out digits not sure",
+        "held_out_digits": int(len(held_out)),
+        "digits_rejected": round(float((digits.max(axis=1) < threshold).mean()), 6),
+        "held_out_negatives": HELD_OUT_NEGATIVES,
+        "negatives_rejected": round(float((negative_top < threshold).mean()), 6),
+    }
 
 
 class TrainingControl:
@@ -360,6 +395,8 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     prepared = prepare_data(spec, data)
     batches = math.ceil(len(prepared.x_train) / spec.batch_size)
     model = build_model(spec, steps_per_epoch=batches)
+    if spec.negatives > 0:  # soft targets: categorical cross-entropy, accuracy on digits only
+        model.compile(optimizer=model.optimizer, loss="categorical_crossentropy", metrics=[digit_accuracy()])
     curve: list[dict[str, float]] = []
     probe, insides = None, []
     if snapshots:
@@ -397,6 +434,12 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
             prepared.x_test, prepared.y_test, batch_size=1024, verbose=0))
         if not math.isfinite(test_loss):
             status, message = "diverged", "Training stopped: the test loss is NaN/inf."
+    not_sure = None
+    if status in ("completed", "stopped"):
+        try:
+            not_sure = pick_threshold(model, spec, prepared.held_out)
+        except Exception as exc:  # the model is still good; it just never says "not sure"
+            not_sure = {"threshold": None, "error": f"{type(exc).__name__}: {str(exc).strip()[:200]}"}
     if on_progress is not None:
         on_progress({"kind": "end", "status": status, "message": message})
     recorded = dict(parse_lr_changes(spec.lr_changes)) | dict(callback.applied)
@@ -404,7 +447,7 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
         model=model, spec=spec.replace(lr_changes=format_lr_changes(list(recorded.items()))), status=status,
         history=history, test_loss=test_loss, test_accuracy=test_accuracy, params=count_params(spec),
         train_seconds=train_seconds, data_source=data.source, message=message, curve=curve,
-        insides=insides, probe=probe, batches=batches,
+        insides=insides, probe=probe, batches=batches, not_sure=not_sure,
     )
 
 

@@ -1,0 +1,203 @@
+"""Synthetic non-digits for outlier exposure, and the Keras pieces to train on them.
+
+Outlier exposure (Hendrycks, Mazeika & Dietterich, "Deep Anomaly Detection with
+Outlier Exposure", ICLR 2019): besides the digits, the model sees inputs that are
+not digits, with the uniform distribution over the ten classes as their target, so
+it learns to spread its probability on them. The output stays a 10-way softmax:
+every other feature, preset and uploaded model works unchanged, and "not a digit"
+is read off a low top probability (`digitstudio.drawing.predict.describe`).
+
+The non-digits (`make_negatives`) are drawn as pen strokes and put through the app's
+MNIST recipe (`preprocess.mnist_from_crop`), so they look like what the app feeds
+the model: letters (A E F H K M N R T V W X Y, shapes that no digit has), signs
+(+ − × = ÷ % # * < > → ≠ ±), two MNIST digits side by side, shapes (triangle,
+square, star, zigzag, wave, tick), a few random strokes and dense scribbles.
+Letters and shapes that are also digits (O, I, l, S, Z, B, G, circles) are left out.
+
+Training with them: targets are soft (one-hot rows for digits, 0.1 everywhere for
+non-digits; `soft_targets`), the loss is categorical cross-entropy (equal to the
+sparse form on one-hot rows), and the "accuracy" metric counts digits only
+(`digit_accuracy`), so accuracy curves keep meaning "digits read right".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from digitstudio.data.strokes import draw_strokes, ellipse_points
+from digitstudio.drawing.preprocess import mnist_from_crop
+
+# kind → share of the non-digits. Letters and signs are what people try first.
+KINDS: dict[str, float] = {
+    "letter": 0.25, "sign": 0.2, "pair": 0.2, "shape": 0.15, "strokes": 0.1, "scribble": 0.1,
+}
+
+# Polylines in a unit box (x right, y down), as a hand would draw them.
+LETTERS: dict[str, list[list[tuple[float, float]]]] = {
+    "A": [[(0.0, 1.0), (0.5, 0.0), (1.0, 1.0)], [(0.22, 0.6), (0.78, 0.6)]],
+    "E": [[(0.9, 0.0), (0.1, 0.0), (0.1, 1.0), (0.9, 1.0)], [(0.1, 0.5), (0.7, 0.5)]],
+    "F": [[(0.9, 0.0), (0.1, 0.0), (0.1, 1.0)], [(0.1, 0.5), (0.7, 0.5)]],
+    "H": [[(0.1, 0.0), (0.1, 1.0)], [(0.9, 0.0), (0.9, 1.0)], [(0.1, 0.5), (0.9, 0.5)]],
+    "K": [[(0.15, 0.0), (0.15, 1.0)], [(0.85, 0.0), (0.15, 0.55)], [(0.35, 0.4), (0.9, 1.0)]],
+    "M": [[(0.0, 1.0), (0.1, 0.0), (0.5, 0.7), (0.9, 0.0), (1.0, 1.0)]],
+    "N": [[(0.1, 1.0), (0.1, 0.0), (0.9, 1.0), (0.9, 0.0)]],
+    "R": [[(0.15, 1.0), (0.15, 0.0), (0.7, 0.02), (0.85, 0.25), (0.7, 0.48), (0.15, 0.5)],
+          [(0.45, 0.5), (0.9, 1.0)]],
+    "T": [[(0.0, 0.0), (1.0, 0.0)], [(0.5, 0.0), (0.5, 1.0)]],
+    "V": [[(0.0, 0.0), (0.5, 1.0), (1.0, 0.0)]],
+    "W": [[(0.0, 0.0), (0.25, 1.0), (0.5, 0.35), (0.75, 1.0), (1.0, 0.0)]],
+    "X": [[(0.0, 0.0), (1.0, 1.0)], [(1.0, 0.0), (0.0, 1.0)]],
+    "Y": [[(0.0, 0.0), (0.5, 0.5), (1.0, 0.0)], [(0.5, 0.5), (0.5, 1.0)]],
+}
+SIGNS: dict[str, list[list[tuple[float, float]]]] = {
+    "plus": [[(0.5, 0.0), (0.5, 1.0)], [(0.0, 0.5), (1.0, 0.5)]],
+    "minus": [[(0.0, 0.5), (1.0, 0.5)]],
+    "times": [[(0.1, 0.1), (0.9, 0.9)], [(0.9, 0.1), (0.1, 0.9)]],
+    "equals": [[(0.0, 0.3), (1.0, 0.3)], [(0.0, 0.7), (1.0, 0.7)]],
+    "divide": [[(0.0, 0.5), (1.0, 0.5)], [(0.5, 0.12)], [(0.5, 0.88)]],
+    "percent": [[(0.9, 0.0), (0.1, 1.0)], ellipse_points(0.2, 0.18, 0.15, 0.18, n=16),
+                ellipse_points(0.8, 0.82, 0.15, 0.18, n=16)],
+    "hash": [[(0.35, 0.0), (0.25, 1.0)], [(0.75, 0.0), (0.65, 1.0)], [(0.0, 0.33), (1.0, 0.33)],
+             [(0.0, 0.67), (1.0, 0.67)]],
+    "asterisk": [[(0.5, 0.0), (0.5, 1.0)], [(0.07, 0.25), (0.93, 0.75)], [(0.93, 0.25), (0.07, 0.75)]],
+    "less": [[(1.0, 0.0), (0.0, 0.5), (1.0, 1.0)]],
+    "greater": [[(0.0, 0.0), (1.0, 0.5), (0.0, 1.0)]],
+    "arrow": [[(0.0, 0.5), (1.0, 0.5)], [(0.7, 0.2), (1.0, 0.5), (0.7, 0.8)]],
+    "not_equal": [[(0.0, 0.35), (1.0, 0.35)], [(0.0, 0.65), (1.0, 0.65)], [(0.7, 0.0), (0.3, 1.0)]],
+    "plus_minus": [[(0.5, 0.0), (0.5, 0.6)], [(0.1, 0.3), (0.9, 0.3)], [(0.1, 0.9), (0.9, 0.9)]],
+}
+SHAPES: dict[str, list[list[tuple[float, float]]]] = {
+    "triangle": [[(0.5, 0.0), (1.0, 0.9), (0.0, 0.9), (0.5, 0.0)]],
+    "square": [[(0.05, 0.05), (0.95, 0.05), (0.95, 0.95), (0.05, 0.95), (0.05, 0.05)]],
+    "star": [[(0.5, 0.0), (0.79, 0.9), (0.02, 0.35), (0.98, 0.35), (0.21, 0.9), (0.5, 0.0)]],
+    "zigzag": [[(0.0, 0.3), (0.2, 0.7), (0.4, 0.3), (0.6, 0.7), (0.8, 0.3), (1.0, 0.7)]],
+    "wave": [[(t, 0.5 - 0.3 * math.sin(t * 4 * math.pi)) for t in np.linspace(0, 1, 24)]],
+    "tick": [[(0.0, 0.55), (0.3, 0.95), (1.0, 0.0)]],
+}
+# Width / height of each template when drawn (1 = square); signs and shapes vary.
+ASPECT = {"minus": 4.0, "equals": 1.6, "arrow": 1.6, "zigzag": 2.0, "wave": 2.2, "M": 1.1, "W": 1.3}
+
+
+def _draw(strokes, rng: np.random.Generator, aspect: float = 1.0) -> np.ndarray:
+    """Strokes in a unit box → float32 (28, 28) as the app would make it: random size,
+    brush, rotation (±15°) and hand jitter, then the MNIST recipe."""
+    size = rng.uniform(60, 160)  # longer side, canvas px
+    aspect *= rng.uniform(0.75, 1.3)
+    w, h = (size, size / aspect) if aspect >= 1 else (size * aspect, size)
+    angle = math.radians(rng.uniform(-15, 15))
+    cos, sin = math.cos(angle), math.sin(angle)
+    jitter = 0.04 * size
+    moved = []
+    for stroke in strokes:
+        points = []
+        for x, y in stroke:
+            px, py = (x - 0.5) * w + rng.normal(0, jitter / 2), (y - 0.5) * h + rng.normal(0, jitter / 2)
+            points.append((px * cos - py * sin, px * sin + py * cos))
+        moved.append(points)
+    return _rasterize(moved, brush=rng.uniform(0.05, 0.15) * size)
+
+
+def _rasterize(strokes, brush: float) -> np.ndarray:
+    points = np.array([p for stroke in strokes for p in stroke], np.float64)
+    offset = points.min(axis=0) - brush
+    extent = points.max(axis=0) - offset + brush
+    shifted = [[(x - offset[0], y - offset[1]) for x, y in stroke] for stroke in strokes]
+    ink = draw_strokes((int(math.ceil(extent[1])), int(math.ceil(extent[0]))), shifted, brush)
+    return _recipe(ink)
+
+
+def _recipe(ink: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(ink > 0.1)
+    if ys.size == 0:
+        return np.zeros((28, 28), np.float32)
+    return mnist_from_crop(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+
+
+def _pair(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Two MNIST digits side by side (0–5 px apart at 28×28, ±2 px up or down)."""
+    a, b = (digits[i].astype(np.float32) / 255 for i in rng.integers(0, len(digits), 2))
+    crops = []
+    for digit in (a, b):
+        ys, xs = np.nonzero(digit > 25 / 255)
+        crops.append(digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if ys.size else digit)
+    gap, lift = int(rng.integers(0, 6)), int(rng.integers(-2, 3))
+    height = max(c.shape[0] for c in crops) + 2 * abs(lift)
+    width = crops[0].shape[1] + gap + crops[1].shape[1]
+    both = np.zeros((height, width), np.float32)
+    both[abs(lift):abs(lift) + crops[0].shape[0], :crops[0].shape[1]] = crops[0]
+    top = abs(lift) + lift
+    np.maximum(both[top:top + crops[1].shape[0], width - crops[1].shape[1]:], crops[1],
+               out=both[top:top + crops[1].shape[0], width - crops[1].shape[1]:])
+    big = np.kron(both, np.ones((4, 4), np.float32))  # mnist_from_crop expects a canvas-sized crop
+    return _recipe(big)
+
+
+def _random_strokes(rng: np.random.Generator, scribble: bool) -> np.ndarray:
+    """3–5 short random polylines, or one dense back-and-forth scribble of 12–30 points."""
+    if scribble:
+        strokes = [[tuple(p) for p in rng.uniform(0, 1, (int(rng.integers(12, 31)), 2))]]
+    else:
+        strokes = [[tuple(p) for p in rng.uniform(0, 1, (int(rng.integers(2, 4)), 2))]
+                   for _ in range(int(rng.integers(3, 6)))]
+    return _draw(strokes, rng)
+
+
+def make_negatives(n: int, seed: int = 0, digits: np.ndarray | None = None) -> np.ndarray:
+    """uint8 (n, 28, 28) non-digits, kinds mixed as in KINDS (seeded). `digits`
+    (uint8 (m, 28, 28) MNIST images) supply the two-digit pairs; without them the
+    pairs' share goes to the other kinds."""
+    rng = np.random.default_rng(seed)
+    kinds = {k: v for k, v in KINDS.items() if k != "pair" or digits is not None and len(digits) > 1}
+    names, shares = list(kinds), np.array(list(kinds.values()))
+    picks = rng.choice(len(names), size=n, p=shares / shares.sum())
+    out = np.zeros((n, 28, 28), np.uint8)
+    for i, pick in enumerate(picks):
+        kind = names[pick]
+        if kind == "pair":
+            image = _pair(digits, rng)
+        elif kind in ("strokes", "scribble"):
+            image = _random_strokes(rng, scribble=kind == "scribble")
+        else:
+            table = {"letter": LETTERS, "sign": SIGNS, "shape": SHAPES}[kind]
+            name = list(table)[int(rng.integers(len(table)))]
+            image = _draw(table[name], rng, ASPECT.get(name, 1.0))
+        out[i] = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
+    return out
+
+
+def soft_targets(y: np.ndarray, n_negatives: int) -> np.ndarray:
+    """float32 (len(y) + n_negatives, 10): one-hot rows for the digit labels `y`, then
+    uniform rows (0.1 each) for the non-digits appended after them."""
+    digits = np.eye(10, dtype=np.float32)[np.asarray(y, np.int64)]
+    return np.concatenate([digits, np.full((n_negatives, 10), 0.1, np.float32)])
+
+
+def digit_accuracy():
+    """A Keras metric named "accuracy": the fraction of digit rows (one-hot targets)
+    whose argmax is right; uniform (non-digit) rows are not counted. Built lazily so
+    importing this module does not import Keras."""
+    import keras
+    from keras import ops
+
+    class DigitAccuracy(keras.metrics.Metric):
+        def __init__(self, name="accuracy", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.correct = self.add_variable(shape=(), initializer="zeros", name="correct")
+            self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            is_digit = ops.cast(ops.max(y_true, axis=-1) > 0.5, "float32")
+            hit = ops.cast(ops.equal(ops.argmax(y_true, axis=-1), ops.argmax(y_pred, axis=-1)), "float32")
+            self.correct.assign_add(ops.sum(hit * is_digit))
+            self.count.assign_add(ops.sum(is_digit))
+
+        def result(self):
+            return ops.divide_no_nan(self.correct, self.count)
+
+        def reset_state(self):
+            self.correct.assign(0.0)
+            self.count.assign(0.0)
+
+    return DigitAccuracy()
