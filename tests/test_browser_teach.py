@@ -36,8 +36,9 @@ def test_label_a_personal_style_teach_the_model_and_read_it_right(chrome, server
     before = []
     for i in range(LABELLED):
         before.append(draw(page, rng))
+        wait_idle(page)
         page.locator(".st-key-it_was_a").get_by_role("radio", name=re.compile(r"^6( ✓)?$")).click()
-        page.get_by_text(f"{i + 1} of your digits saved").wait_for(timeout=30_000)
+        page.get_by_text(f"{i + 1} of your digits saved").wait_for(timeout=90_000)
         wait_prediction(page, previous=before[-1])  # the canvas cleared: back to "–"
     page.screenshot(path=str(tmp_path / "labelled.png"))
     page.locator('[data-testid="stTopNavLink"]', has_text="Your handwriting").click()

@@ -105,7 +105,7 @@ def test_without_mnist_a_person_chooses_the_scale(raw_h5, mnist, tmp_path):
 def test_input_scale_is_validated_and_round_trips():
     spec = validate(ModelSpec(layers=parse_layers("dense:8"), input_scale="raw"))
     assert ModelSpec.from_json(spec.to_json()) == spec
-    with pytest.raises(SpecError, match="Unknown input scale 'percent'; use 'unit'"):
+    with pytest.raises(SpecError, match="Unknown input scale 'percent'; use one of unit, raw"):
         validate(spec.replace(input_scale="percent"))
     assert PRESETS["seed-deep-sigmoid"].spec.input_scale == "raw"
     assert pixel_factor({"spec": spec.to_dict()}) == 255.0 and pixel_factor({"spec": {}}) == 1.0
