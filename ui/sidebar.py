@@ -204,7 +204,24 @@ def training_form(locked: bool = False) -> None:
         from ui.training_status import start_range_test  # here: training_status imports this module
 
         start_range_test(rows)
+    _augmentation_box()
     _share_box()
+
+
+def _augmentation_box() -> None:
+    """What augmentation does, shown on your drawing and on MNIST digits; moving a setting
+    redraws the grid, and Train uses the settings (when Augment is on)."""
+    from ui.augmentation import augmentation_grid
+
+    with st.expander("Augmentation, shown", icon=":material/auto_awesome_motion:"):
+        for name in ("augment_rotation", "augment_zoom", "augment_shift", "augment_stroke"):
+            field = FIELD[name]
+            st.slider(field.label, min_value=field.low, max_value=field.high, step=field.step,
+                      key=widget_key(name), help=field.help)
+        augmentation_grid({name: st.session_state[widget_key(f"augment_{name}")]
+                           for name in ("rotation", "zoom", "shift", "stroke")})
+        if not st.session_state.get(widget_key("augment")):
+            st.caption("Augment is off (More options): switch it on to train with these settings.")
 
 
 def _check_and_start(rows: list[dict], start: bool) -> None:

@@ -1,34 +1,65 @@
-"""Augmentation for hand-drawn digits: geometry and stroke thickness, per image."""
+"""Augmentation for hand-drawn digits: geometry and stroke thickness, per image.
+
+People draw bigger, smaller, tilted, off-centre, thick and thin. `augmenter()` makes the
+random change a training applies to every batch (Keras's RandomRotation, RandomZoom and
+RandomTranslation, then ±1 px of stroke by max/min pooling); `augmented_dataset()` feeds
+it to model.fit through tf.data; the app shows it on a person's drawing with the same
+function. The settings are the spec's augment_* fields.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+# What a training uses unless the spec says otherwise (the shipped CNN was trained with these).
+DEFAULTS = {"rotation": 12.0, "zoom": 0.2, "shift": 0.1, "stroke": 0.35}
 
-def augmented_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
-    """People draw bigger, smaller, tilted, off-centre, thick and thin: random zoom,
-    rotation, shift and stroke thickness (±1 px by max/min pooling), per image."""
+
+def augmenter(seed: int, rotation: float = 12.0, zoom: float = 0.2, shift: float = 0.1, stroke: float = 0.35):
+    """augment(images, labels) -> (images, labels) for float32 (n, 28, 28, 1) batches:
+    rotated by up to ±`rotation` degrees, zoomed by up to ±`zoom` (a fraction of the size),
+    shifted by up to ±`shift` (a fraction of the side), and a `stroke` fraction of them
+    drawn 1 px thicker (4/7 of those) or thinner (3/7)."""
     import keras
     import tensorflow as tf
 
     geometry = keras.Sequential([
-        keras.layers.RandomRotation(12 / 360, fill_mode="constant", seed=seed),
-        keras.layers.RandomZoom((-0.2, 0.2), fill_mode="constant", seed=seed + 1),
-        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 2),
+        keras.layers.RandomRotation(rotation / 360, fill_mode="constant", seed=seed),
+        keras.layers.RandomZoom((-zoom, zoom), fill_mode="constant", seed=seed + 1),
+        keras.layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed + 2),
     ])
+    thicker_below, thinner_above = round(stroke * 4 / 7, 6), round(1 - stroke * 3 / 7, 6)
 
     def augment(images, labels):
         images = geometry(images, training=True)
         thicker = tf.nn.max_pool2d(images, 2, 1, "SAME")
         thinner = -tf.nn.max_pool2d(-images, 2, 1, "SAME")
         choice = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1], seed=[seed, 7])
-        images = tf.where(choice < 0.2, thicker, tf.where(choice > 0.85, thinner, images))
+        images = tf.where(choice < thicker_below, thicker, tf.where(choice > thinner_above, thinner, images))
         return images, labels
+
+    return augment
+
+
+def augmented_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, **settings: float):
+    """A shuffled, batched tf.data pipeline of (x, y) with `augmenter(seed, **settings)`
+    applied to every batch, for model.fit."""
+    import tensorflow as tf
 
     return (
         tf.data.Dataset.from_tensor_slices((x, y))
         .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size)
-        .map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .map(augmenter(seed, **settings), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def augment_examples(images: np.ndarray, copies: int, seed: int = 0, **settings: float) -> np.ndarray:
+    """`copies` augmented versions of each image, as a training would see them: float32
+    (n, copies, 28, 28) in [0, 1] from (n, 28, 28) images in [0, 1] (or uint8)."""
+    x = np.asarray(images, np.float32)
+    x = x / 255.0 if x.max(initial=0) > 1.0 else x
+    batch = np.repeat(x.reshape(-1, 28, 28, 1), copies, axis=0)
+    out, _ = augmenter(seed, **settings)(batch, None)
+    return np.clip(np.asarray(out, np.float32), 0, 1).reshape(len(x), copies, 28, 28)

@@ -134,6 +134,15 @@ class ModelSpec:
                                       low=10, high=MNIST_TRAIN_SIZE, optional=True, step=1000)
     augment: bool = _setting(False, "bool", "Augment",
                              "random zoom, rotation, shift and stroke width, for hand-drawn digits")
+    augment_rotation: float = _setting(12.0, "float", "Rotation (°)", "augmentation: tilt by up to ± this many degrees",
+                                       low=0.0, high=45.0, step=1.0)
+    augment_zoom: float = _setting(0.2, "float", "Zoom", "augmentation: grow or shrink by up to ± this fraction",
+                                   low=0.0, high=0.5, step=0.05)
+    augment_shift: float = _setting(0.1, "float", "Shift", "augmentation: move by up to ± this fraction of the side",
+                                    low=0.0, high=0.3, step=0.05)
+    augment_stroke: float = _setting(0.35, "float", "Stroke width",
+                                     "augmentation: the fraction of digits drawn 1 px thicker or thinner",
+                                     low=0.0, high=1.0, step=0.05)
     styles: bool = _setting(False, "bool", "Writing styles",
                             "redraw some digits in styles MNIST lacks: slashed and dotted zeros, European ones, "
                             "crossed sevens, open fours, straight nines (data/styles.py)")
@@ -187,6 +196,10 @@ class ModelSpec:
 
     def layers_compact(self) -> str:
         return format_layers(self.layers)
+
+    def augmentation(self) -> dict[str, float]:
+        """The augment_* settings as data/augment.py's keywords (rotation, zoom, shift, stroke)."""
+        return {name: getattr(self, f"augment_{name}") for name in ("rotation", "zoom", "shift", "stroke")}
 
 
 def _field_row(declared: dataclasses.Field) -> Field:

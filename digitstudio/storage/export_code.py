@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 
-from digitstudio.data.augment import augmented_dataset
+from digitstudio.data.augment import augmented_dataset, augmenter
 from digitstudio.modeling.layers import CATALOGUE
 from digitstudio.modeling.spec import ModelSpec, count_params, format_number, layer_plan, validate
 
@@ -187,9 +187,9 @@ def _train(spec: ModelSpec) -> str:
         name = {"rmsprop": "RMSprop", "adam": "Adam"}[spec.optimizer]
         optimizer = f"keras.optimizers.{name}(learning_rate=learning_rate)"
     if spec.augment:
-        fit = _augment_code() + '''
+        fit = _augment_code(spec) + '''
 history = model.fit(
-    augmented_dataset(x_train, y_train, BATCH_SIZE, SEED),
+    augmented_dataset(x_train, y_train, BATCH_SIZE, SEED, **AUGMENTATION),
     epochs=args.epochs,
     validation_data=validation_data,
 )'''
@@ -218,13 +218,20 @@ model.compile(
 {fit}'''
 
 
-def _augment_code() -> str:
-    """The app's own augmentation function, copied into the script word for word (one
+def _augment_code(spec: ModelSpec) -> str:
+    """The app's own augmentation functions, copied into the script word for word (one
     home: digitstudio/data/augment.py), so the script trains on what the app trains on."""
-    return (
-        "\n# Augmentation for hand-drawn digits: every epoch sees each image randomly rotated\n"
-        "# (±12°), zoomed (±20%), shifted (±10%) and, for some, drawn thicker or thinner (±1 px).\n"
-        + inspect.getsource(augmented_dataset) + "\n\n"
+    settings = spec.augmentation()
+    missing = [what for what, on in (("the writing styles MNIST lacks (digitstudio/data/styles.py)", spec.styles),
+                                     ("the synthetic non-digits (digitstudio/data/negatives.py)", spec.negatives))
+               if on]
+    note = f"# Not reproduced in this script: {' and '.join(missing)}.\n" if missing else ""
+    return note + (
+        f"\n# Augmentation for hand-drawn digits: every epoch sees each image randomly rotated\n"
+        f"# (±{settings['rotation']:g}°), zoomed (±{settings['zoom']:.0%}), shifted (±{settings['shift']:.0%}) "
+        f"and {settings['stroke']:.0%} of them drawn thicker or thinner (±1 px).\n"
+        f"AUGMENTATION = {settings!r}\n\n\n"
+        + inspect.getsource(augmenter) + "\n\n" + inspect.getsource(augmented_dataset) + "\n\n"
     )
 
 

@@ -411,7 +411,8 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     status, message = "completed", ""
     try:
         if spec.augment:
-            fit_data = dict(x=augmented_dataset(prepared.x_train, prepared.y_train, spec.batch_size, spec.seed),
+            fit_data = dict(x=augmented_dataset(prepared.x_train, prepared.y_train, spec.batch_size, spec.seed,
+                                                **spec.augmentation()),
                             shuffle=False)  # the dataset shuffles itself
         else:
             fit_data = dict(x=prepared.x_train, y=prepared.y_train, batch_size=spec.batch_size, shuffle=True)
