@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from digitstudio.modeling.presets import PRESETS
 from digitstudio.modeling.spec import ModelSpec, parse_layers
 from digitstudio.storage.share import spec_to_query
 
@@ -237,7 +238,7 @@ def test_a_preset_link_fills_the_controls():
     at = new_app(preset="cnn")
     assert not at.exception and not at.sidebar.error
     assert at.sidebar.selectbox(key="preset").value == "cnn"
-    assert at.sidebar.number_input(key="f_epochs").value == 15
+    assert at.sidebar.number_input(key="f_epochs").value == PRESETS["cnn"].spec.epochs
     assert at.session_state["layer_rows"][0]["layer"] == "conv2d"
 
 
