@@ -286,31 +286,25 @@ class TrainingManager:
         one worker the next job waits), because a Keras fit cannot be set aside and
         resumed on another thread; while held it uses no CPU. False unless it was running
         (and is `owner`'s, when given)."""
-        with self._lock:
-            job = self._controlled_locked(job_id, owner)
-            if job is None or job.state is not JobState.RUNNING:
-                return False
-            job.control.pause()
-            job.state = JobState.PAUSED
-            return True
+        return self._transition(job_id, owner, JobState.RUNNING, JobState.PAUSED, lambda control: control.pause())
 
     def resume(self, job_id: str, owner: str | None = None) -> bool:
-        with self._lock:
-            job = self._controlled_locked(job_id, owner)
-            if job is None or job.state is not JobState.PAUSED:
-                return False
-            job.control.resume()
-            job.state = JobState.RUNNING
-            return True
+        return self._transition(job_id, owner, JobState.PAUSED, JobState.RUNNING, lambda control: control.resume())
 
     def step(self, job_id: str, batches: int = 1, owner: str | None = None) -> bool:
         """While paused: run exactly `batches` more batches, then hold again (and take a
         snapshot of the insides, when the job keeps them)."""
+        return self._transition(job_id, owner, JobState.PAUSED, JobState.PAUSED,
+                                lambda control: control.step(batches))
+
+    def _transition(self, job_id: str, owner: str | None, before: JobState, after: JobState, act) -> bool:
+        """If the job is `owner`'s and in state `before`: act on its control and set `after`."""
         with self._lock:
             job = self._controlled_locked(job_id, owner)
-            if job is None or job.state is not JobState.PAUSED:
+            if job is None or job.state is not before:
                 return False
-            job.control.step(batches)
+            act(job.control)
+            job.state = after
             return True
 
     def set_learning_rate(self, job_id: str, rate: float, owner: str | None = None) -> None:
