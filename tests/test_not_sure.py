@@ -71,7 +71,7 @@ def test_threshold_is_read_from_the_models_json(tmp_path):
 def test_spec_checks_the_new_fields():
     spec = ModelSpec(layers=parse_layers("dense:8"))
     assert validate(spec.replace(negatives=0.25, styles=True)).negatives == 0.25
-    with pytest.raises(SpecError, match="Negatives must be between"):
+    with pytest.raises(SpecError, match="Non-digits must be between 0 and 1"):
         validate(spec.replace(negatives=2))
     with pytest.raises(SpecError, match="styles must be true or false"):
         validate(spec.replace(styles="yes"))
