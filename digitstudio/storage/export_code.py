@@ -222,8 +222,8 @@ def _augment_code(spec: ModelSpec) -> str:
     """The app's own augmentation functions, copied into the script word for word (one
     home: digitstudio/data/augment.py), so the script trains on what the app trains on."""
     settings = spec.augmentation()
-    missing = [what for what, on in (("the writing styles MNIST lacks (digitstudio/data/styles.py)", spec.styles),
-                                     ("the synthetic non-digits (digitstudio/data/negatives.py)", spec.negatives))
+    missing = [what for what, on in (("the writing styles MNIST lacks (Digit Studio's data/styles.py)", spec.styles),
+                                     ("the synthetic non-digits (its data/negatives.py)", spec.negatives))
                if on]
     note = f"# Not reproduced in this script: {' and '.join(missing)}.\n" if missing else ""
     return note + (
