@@ -225,7 +225,7 @@ def _augment_code(spec: ModelSpec) -> str:
     missing = [what for what, on in (("the writing styles MNIST lacks (Digit Studio's data/styles.py)", spec.styles),
                                      ("the synthetic non-digits (its data/negatives.py)", spec.negatives))
                if on]
-    note = f"# Not reproduced in this script: {' and '.join(missing)}.\n" if missing else ""
+    note = "".join(f"# Not reproduced in this script: {what}.\n" for what in missing)
     return note + (
         f"\n# Augmentation for hand-drawn digits: every epoch sees each image randomly rotated\n"
         f"# (±{settings['rotation']:g}°), zoomed (±{settings['zoom']:.0%}), shifted (±{settings['shift']:.0%}) "
