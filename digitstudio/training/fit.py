@@ -148,7 +148,7 @@ def pick_threshold(model, spec: ModelSpec, held_out: np.ndarray) -> dict[str, An
     threshold = choose_threshold(digits, DIGITS_REJECTED)
     return {
         "threshold": round(threshold, 6),
-        "rule": f"highest threshold that calls at most {DIGITS_REJECTED:.0%} of held-out digits not sure",
+        "rule": f"highest threshold that calls at most {DIGITS_REJECTED:.2%} of held-out digits not sure",
         "held_out_digits": int(len(held_out)),
         "digits_rejected": round(float((digits.max(axis=1) < threshold).mean()), 6),
         "held_out_negatives": HELD_OUT_NEGATIVES,
