@@ -191,6 +191,8 @@ def training_form(locked: bool = False) -> None:
             _choice(st, "loss")
             _check(st, "validate_on_test")
             _check(st, "augment")
+            _check(st, "styles")
+            _number(st, "negatives")
             _choice(st, "input_scale")
             _number(st, "seed")
         check, train = st.columns(2)
