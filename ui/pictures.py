@@ -14,7 +14,8 @@ _VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], 
 
 
 def _colormap(values: np.ndarray, anchors: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    t = np.clip((np.asarray(values, float) - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+    values = np.nan_to_num(np.asarray(values, float))  # a diverged model's NaN weights draw as 0
+    t = np.clip((values - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
     points = np.linspace(0, 1, len(anchors))
     rgb = np.stack([np.interp(t, points, anchors[:, c]) for c in range(3)], axis=-1)
     return rgb.astype(np.uint8)
