@@ -127,12 +127,12 @@ DIGIT_STROKES: dict[int, list[list[tuple[float, float]]]] = {
 }
 
 
-def draw_digit(page, digit: int, retries: int = 3) -> None:
-    """Draw a digit; a freshly mounted canvas ignores its first ~0.5 s of input, so
-    check for ink and draw again if none arrived."""
+def draw_digit(page, digit: int, retries: int = 3, pen=None) -> None:
+    """Draw a digit (with the mouse, or `pen`, e.g. touch_stroke); a freshly mounted
+    canvas ignores its first ~0.5 s of input, so check for ink and draw again if none arrived."""
     for _ in range(retries):
         for points in DIGIT_STROKES[digit]:
-            stroke(page, points)
+            (pen or stroke)(page, points)
         if canvas_has_ink(page):
             return
         page.wait_for_timeout(600)
@@ -183,13 +183,7 @@ def touch_stroke(page, points: list[tuple[float, float]], steps: int = 4) -> Non
 
 def draw_digit_by_touch(page, digit: int, retries: int = 3) -> None:
     """draw_digit with a finger."""
-    for _ in range(retries):
-        for points in DIGIT_STROKES[digit]:
-            touch_stroke(page, points)
-        if canvas_has_ink(page):
-            return
-        page.wait_for_timeout(600)
-    raise AssertionError("the canvas never showed any ink")
+    draw_digit(page, digit, retries, pen=touch_stroke)
 
 
 def open_phone(chrome, url: str):
