@@ -18,6 +18,7 @@ from digitstudio.training.jobs import JobLimitError
 from ui.drawing import clear_drawing
 from ui.resources import ModelRef, classroom_mode, run_store, training_manager
 from ui.sidebar import DONE_KEY, JOB_KEY, session_id
+from ui.training_status import CLASS_FINETUNE
 
 NICKNAME_KEY = "nickname"
 LABEL_KEY = "it_was_a"
@@ -143,7 +144,7 @@ def teach(scope: Scope, model, ref: ModelRef) -> str:
         x, y, ids = drawing_store().arrays(scope)
         record = parent_record(ref)
         parent = ref.run_id or "shipped CNN"
-        kind = "class fine-tune" if scope.whole_class else "fine-tune"  # see ui.training_status
+        kind = CLASS_FINETUNE if scope.whole_class else "fine-tune"
         task = finetune_task(model, x, y, parent_id=parent, parent_spec=record.get("spec"),
                              mnist_before=record.get("test_accuracy"), drawing_ids=ids, settings=TEACH_SETTINGS)
         st.session_state[JOB_KEY] = training_manager().submit(finetune_spec(record.get("spec"), TEACH_SETTINGS),
