@@ -85,7 +85,9 @@ def test_your_handwriting_shows_them_and_teaches_the_model(small_mnist, monkeypa
     at.run()
     assert at.session_state["active_model"].run_id == snapshot.run_id  # the fine-tune reads your drawings now
     assert any(m.label == "Your held-out digits" for m in at.metric)
-    # delete all of mine
+    # delete all of mine: only once it is confirmed
+    assert next(b for b in at.button if b.label == "Delete all of mine").disabled
+    at.checkbox(key="delete_all_sure").check().run()
     next(b for b in at.button if b.label == "Delete all of mine").click().run()
     assert any("No digits yet" in i.value for i in at.info)
 
@@ -113,3 +115,16 @@ def test_classroom_labels_go_to_the_class_wall_and_only_the_teacher_teaches(smal
     student.text_input(key="_teacher_passcode").input("owl").run()
     next(b for b in student.button if b.label == "Clear everything").click().run()
     assert any("Deleted 3 digits" in s.value for s in student.success)
+
+
+def test_the_per_digit_chart_leaves_out_digits_never_drawn_and_marks_no_hardest_when_all_are_right():
+    from digitstudio.explain.inspection import evaluation_from_probabilities
+    from ui.charts import per_class_chart
+
+    probs = np.eye(10, dtype=np.float32)[[0, 1, 1, 3]]
+    values = per_class_chart(evaluation_from_probabilities(probs, np.array([0, 1, 1, 3]))).to_dict()
+    rows = next(iter(values["datasets"].values()))
+    assert [row["digit"] for row in rows] == ["0", "1", "3"] and not any(row["hardest"] for row in rows)
+    wrong = evaluation_from_probabilities(probs, np.array([0, 1, 2, 3]))  # a 2 read as 1
+    rows = next(iter(per_class_chart(wrong).to_dict()["datasets"].values()))
+    assert [row["digit"] for row in rows if row["hardest"]] == ["2"]

@@ -257,3 +257,15 @@ def test_max_concurrent_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("DIGIT_STUDIO_MAX_TRAININGS")
     assert TrainingManager(RunStore(tmp_path), lambda: None).max_concurrent == 1
     assert TrainingManager(RunStore(tmp_path), lambda: None, max_concurrent=2).max_concurrent == 2
+
+
+def test_an_abandoned_pause_resumes_by_itself_so_the_queue_moves(make_manager):
+    manager = make_manager(max_concurrent=1)
+    job_id = manager.submit(LONG.replace(epochs=1), owner="left-the-room")
+    waiting = manager.submit(TINY, owner="next")
+    wait_until(lambda: manager.snapshot(job_id).progress.batch > 0)
+    manager._jobs[job_id].control.max_hold = 0.5  # seconds, instead of minutes
+    assert manager.pause(job_id)
+    wait_until(lambda: manager.snapshot(job_id).state == "running", timeout=30)
+    assert manager._jobs[job_id].control.resumed_by_itself
+    assert manager.wait(job_id, WAIT).state == "completed" and manager.wait(waiting, WAIT).state == "completed"

@@ -116,14 +116,16 @@ def runs_frame(runs: list[dict]) -> pd.DataFrame:
 
 
 def per_class_chart(ev: Evaluation) -> alt.Chart:
-    acc = np.nan_to_num(ev.per_class_accuracy, nan=0.0)
+    """Accuracy per true digit; digits with no examples get no bar, and the hardest digit is
+    red only when it has mistakes."""
     counts = ev.confusion.sum(axis=1)
-    worst = int(np.nanargmin(ev.per_class_accuracy))
+    acc = np.where(counts > 0, np.nan_to_num(ev.per_class_accuracy, nan=0.0), np.nan)
+    worst = int(np.nanargmin(ev.per_class_accuracy)) if np.nanmin(ev.per_class_accuracy) < 1 else -1
     frame = pd.DataFrame({
         "digit": [str(d) for d in range(10)], "accuracy": acc, "images": counts,
         "correct": np.diag(ev.confusion), "hardest": [d == worst for d in range(10)],
-    })
-    low = max(0.0, float(np.floor((acc.min() - 0.02) * 20) / 20))
+    }).dropna(subset=["accuracy"])
+    low = max(0.0, float(np.floor((np.nanmin(acc) - 0.02) * 20) / 20))
     base = alt.Chart(frame).encode(
         x=alt.X("digit:N", title="true digit", sort=DIGITS, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("accuracy:Q", title="accuracy (% correct)", axis=alt.Axis(format="%"),
@@ -132,7 +134,7 @@ def per_class_chart(ev: Evaluation) -> alt.Chart:
     bars = base.mark_bar(clip=True).encode(
         color=alt.condition(alt.datum.hardest, alt.value("#d62728"), alt.value("#4c78a8")),
         tooltip=[alt.Tooltip("digit:N", title="digit"), alt.Tooltip("accuracy:Q", format=".2%"),
-                 alt.Tooltip("correct:Q", title="correct"), alt.Tooltip("images:Q", title="test images")],
+                 alt.Tooltip("correct:Q", title="correct"), alt.Tooltip("images:Q", title="images")],
     )
     labels = base.mark_text(dy=-7, fontSize=12).encode(text=alt.Text("accuracy:Q", format=".1%"))
     return (bars + labels).properties(height=300)

@@ -52,9 +52,14 @@ def join_url(query: dict[str, str] | None = None) -> str:
 
 
 def show_join_code(url: str) -> None:
-    """The QR code and the address in words, for those who type."""
+    """The QR code and the address in words, for those who type. An address only this
+    computer can open (localhost) gets a warning: phones need the network address."""
     st.image(qr_png(url, box_size=8), width=220, caption="Scan to join")
     st.caption(url)
+    if urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1"):
+        st.warning("This address only works on this computer: open the app by its network address "
+                   "(e.g. http://192.168.1.20:8501, shown by `streamlit run` as Network URL) so phones can join.",
+                   icon=":material/wifi_off:")
 
 
 def apply_style() -> None:

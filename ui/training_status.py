@@ -69,7 +69,9 @@ def _controls(snapshot: JobSnapshot) -> None:
                        key="resume_training", help="Carry on training from where it holds")
     else:
         cols[1].button("Pause", on_click=manager.pause, args=(job,), kwargs={"owner": owner},
-                       key="pause_training", help="Hold training between two batches (it keeps its place)")
+                       key="pause_training",
+                       help="Hold training between two batches (it keeps its place; left untouched for 10 minutes "
+                            "it resumes by itself, so a forgotten pause cannot hold up the class)")
     cols[2].button("Step", on_click=manager.step, args=(job,), kwargs={"owner": owner}, key="step_training",
                    disabled=not paused, help="While paused: train exactly one batch, then hold and show it")
     to_epoch_end = (progress.batches - progress.batch) or progress.batches

@@ -66,6 +66,9 @@ def handwriting_page() -> None:
         st.error(str(exc))
         return
     st.subheader("Your handwriting")
+    if not st.session_state.get("nickname"):
+        st.caption(":material/info: Without a nickname your digits belong to this browser tab: set one in the "
+                   "sidebar to find them again after a reload. (Anyone using the same nickname shares them.)")
     if len(y) == 0:
         st.info("No digits yet. On the **Draw** page, draw a digit and tap what it really was under "
                 "**It was a**: each one is saved here.")
@@ -94,8 +97,9 @@ def _teach_box(count: int, predictor, ref) -> None:
         st.markdown("**Teach the model your handwriting**")
         st.caption("Fine-tunes the model you draw with on your digits. Each batch is half your digits and half "
                    "MNIST digits it already knows (experience replay, Robins 1995; Chaudhry et al. 2019): with "
-                   "only your digits it would forget MNIST. A fifth of your digits (some of every digit) are held "
-                   "out to show the gain honestly: before → after, on digits it was not taught.")
+                   "only your digits it would forget MNIST. About a fifth of your digits are held out "
+                   "(at least one of each digit you labelled twice or more) to show the gain honestly: before → "
+                   "after, on digits it was not taught. With few digits that is a small, noisy test.")
         why_not = f"Label at least {MIN_DIGITS} digits first." if count < MIN_DIGITS else ""
         if predictor is None:
             why_not = "No model is loaded."
@@ -124,7 +128,8 @@ def _manage(scope, ids: list[int]) -> None:
         chosen = st.multiselect("Delete these drawings", ids, format_func=lambda i: f"#{i}", key="delete_ids")
         left, right = st.columns(2)
         left.button("Delete the chosen ones", disabled=not chosen, on_click=_delete, args=(scope, False))
-        right.button("Delete all of mine", type="secondary", on_click=_delete, args=(scope, True))
+        sure = right.checkbox(f"Yes, delete all {len(ids)} of mine", key="delete_all_sure")
+        right.button("Delete all of mine", type="secondary", on_click=_delete, args=(scope, True), disabled=not sure)
 
 
 def _delete(scope, everything: bool) -> None:
@@ -136,6 +141,7 @@ def _delete(scope, everything: bool) -> None:
         for drawing_id in st.session_state.get("delete_ids", []):
             store.delete(drawing_id, scope)
     st.session_state["delete_ids"] = []
+    st.session_state["delete_all_sure"] = False
 
 
 handwriting_page()

@@ -93,7 +93,11 @@ def _run_actions(run: dict, locked: bool = False) -> None:
                 set_active(shipped_ref())
             store.delete(run_id)
             st.rerun()
-        if run.get("spec"):
+        if run.get("finetune"):
+            st.caption(f"A fine-tune of {run['finetune'].get('parent') or 'a model'} on labelled drawings: train.py "
+                       "cannot reproduce it (it starts from that model's weights and uses the drawings in the "
+                       "database; download them on Your handwriting and use `train.py --extra-data`).")
+        elif run.get("spec"):
             st.code(run.get("command") or command_line(ModelSpec.from_dict(run["spec"])), language="bash")
         if run.get("status") != "uploaded":
             with st.expander("Replay its training, epoch by epoch", icon=":material/slow_motion_video:"):
@@ -108,8 +112,8 @@ def _exports(run: dict) -> None:
         if run.get("spec"):
             script = keras_script(ModelSpec.from_dict(run["spec"]), title=run_id)
             st.caption("A standalone script in the style of the keras.io examples that rebuilds and trains "
-                       "this exact model with plain Keras (`python train_model.py --help`).")
-            st.download_button("Download the Keras script (.py)", data=script, file_name=f"{run_id}.py",
+                       "this exact model with plain Keras (`python train_digits.py --help`).")
+            st.download_button("Download the Keras script (.py)", data=script, file_name="train_digits.py",
                                key=f"py_{run_id}", mime="text/x-python", icon=":material/download:")
             st.code(script, language="python")
         if not run.get("has_model"):

@@ -175,6 +175,9 @@ def pick_threshold(model, spec: ModelSpec, held_out: np.ndarray) -> dict[str, An
     }
 
 
+MAX_HOLD_SECONDS = 600.0  # a pause untouched this long resumes (see TrainingControl.before_batch)
+
+
 class TrainingControl:
     """Requests to a running training from other threads: stop, pause/resume, step and
     a new learning rate.
@@ -191,6 +194,8 @@ class TrainingControl:
         self._paused = False
         self._steps = 0
         self._learning_rate: float | None = None
+        self.max_hold = MAX_HOLD_SECONDS
+        self.resumed_by_itself = False
 
     def stop(self) -> None:
         with self._changed:
@@ -209,7 +214,7 @@ class TrainingControl:
     def step(self, batches: int = 1) -> None:
         with self._changed:
             self._steps += max(1, int(batches))
-            self._changed.notify_all()
+            self._changed.notify_all()  # also restarts the hold's clock (wait_for waits afresh)
 
     def set_learning_rate(self, rate: float) -> None:
         with self._changed:
@@ -231,9 +236,16 @@ class TrainingControl:
             return self._paused and self._steps == 0 and not self.stop_requested.is_set()
 
     def before_batch(self) -> None:
-        """Block while paused (unless a step is owed or a stop was asked for)."""
+        """Block while paused (unless a step is owed or a stop was asked for). A hold with
+        no Step, Resume or Stop for `max_hold` seconds resumes by itself: a paused job keeps
+        its worker, so one abandoned by its owner (a reloaded tab gets a new session and
+        cannot reach it) must not hold the queue for the whole class."""
         with self._changed:
-            self._changed.wait_for(lambda: not self._paused or self._steps > 0 or self.stop_requested.is_set())
+            held = self._changed.wait_for(
+                lambda: not self._paused or self._steps > 0 or self.stop_requested.is_set(), self.max_hold)
+            if not held:
+                self._paused = False
+                self.resumed_by_itself = True
             if self._paused and self._steps > 0:
                 self._steps -= 1
 

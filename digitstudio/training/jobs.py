@@ -373,6 +373,8 @@ class TrainingManager:
             return self._snapshot_locked(job) if job is not None else None
 
     def _snapshot_locked(self, job: _Job) -> JobSnapshot:
+        if job.state is JobState.PAUSED and not job.control.paused:  # the hold ran out: it resumed by itself
+            job.state = JobState.RUNNING
         return JobSnapshot(
             job_id=job.id, label=job.label, owner=job.owner, state=job.state,
             queue_position=self._position_locked(job), progress=Progress(**job.progress),
