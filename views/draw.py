@@ -27,8 +27,7 @@ def _test_digit(index: int) -> tuple[Preprocessed, int] | None:
     return Preprocessed(image, "ok", float(image.mean()), None, ""), int(data.y_test[index])
 
 
-def _prediction(pre: Preprocessed | None) -> Prediction | None:
-    predictor, ref, warning = active_predictor()
+def _prediction(pre: Preprocessed | None, predictor, ref, warning: str) -> Prediction | None:
     if warning:
         st.warning(warning)
     if pre is None or pre.status == "empty":
@@ -87,9 +86,10 @@ def draw_view() -> None:
             st.markdown(f"MNIST test digit #{test_index:,}, written by a person and labelled **{label}**.")
     with right, st.container(key="draw-answer"):
         st.markdown("**What it thinks**")
-        guess = _prediction(pre)
+        predictor, ref, warning = active_predictor()
+        guess = _prediction(pre, predictor, ref, warning)
         if drawing is not None and pre is not None and pre.status != "empty":  # your drawing, not a test digit
-            label_control(pre.image, drawing, guess, active_predictor()[1])
+            label_control(pre.image, drawing, guess, ref)
         else:
             label_feedback()
 

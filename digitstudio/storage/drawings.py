@@ -58,6 +58,7 @@ RATE_LIMIT = 100  # drawings a session may label …
 RATE_WINDOW = 60.0  # … per this many seconds
 BUSY_TIMEOUT = 5.0  # seconds SQLite waits for another writer before giving up
 PROBE_TIMEOUT_MS = 200  # how long problem() waits for a lock held by someone else
+PROBE_INTERVAL = 2.0  # seconds a healthy probe is trusted: the Draw page asks on every stroke
 _WRITE_OPTION = "digitstudio_write"  # execution option: this connection's transactions write
 _SCHEMA_LOCK_KEY = 4_420_110  # PostgreSQL advisory lock id held while creating/migrating
 
@@ -290,6 +291,7 @@ class DrawingStore:
                  busy_timeout: float = BUSY_TIMEOUT, clock: Callable[[], float] = time.monotonic):
         self.url = database_url(url, data_dir)
         self.rate_limit, self.rate_window, self.clock = rate_limit, rate_window, clock
+        self._healthy_until = 0.0  # problem() trusts its last healthy probe until then
         self.busy_timeout = busy_timeout
         self._metadata, self._version, self._drawings = _tables()
         self._engine = None
@@ -401,11 +403,15 @@ class DrawingStore:
     def problem(self) -> str | None:
         """None when labelling works; else the one line saying why it is off. Probes a
         write (rolled back), so a locked or read-only database is caught before a person
-        labels anything. Fast (~0.1 ms; at most ~0.2 s while another program holds the
-        lock), so the app may call it on every rerun."""
+        labels anything. A healthy answer is trusted for PROBE_INTERVAL seconds (every
+        session's strokes ask, and each probe is a write transaction that may wait up to
+        ~0.2 s for the lock); a failed write forgets it at once, and a problem is always
+        probed afresh, so recovery shows on the next rerun."""
         from sqlalchemy import exc as sa_exc
         from sqlalchemy import update
 
+        if self.clock() < self._healthy_until:
+            return None
         try:
             self.ensure_schema()
             with self._writer() as connection:
@@ -423,20 +429,25 @@ class DrawingStore:
             return str(exc)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
             return str(_unavailable(exc))
+        self._healthy_until = self.clock() + PROBE_INTERVAL
         return None
 
     def _run(self, work: Callable[[Any], Any], write: bool = True):
         """Run `work(connection)` in one transaction; database errors → StoreUnavailable."""
         from sqlalchemy import exc as sa_exc
 
-        self.ensure_schema()
         try:
+            self.ensure_schema()
             if write:
                 with self._writer() as connection, connection.begin():
                     return work(connection)
             with self.engine.connect() as connection:
                 return work(connection)
+        except StoreUnavailable:
+            self._healthy_until = 0.0  # the next problem() probes again
+            raise
         except (sa_exc.SQLAlchemyError, OSError) as exc:
+            self._healthy_until = 0.0
             raise _unavailable(exc) from None
 
     # --- writing ----------------------------------------------------------------------
