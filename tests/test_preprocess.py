@@ -23,6 +23,7 @@ from digitstudio.drawing.preprocess import (
     naive_resize,
     preprocess,
     stroke_width,
+    widest_stroke,
 )
 
 CANVAS = 280
@@ -189,6 +190,36 @@ def test_a_small_digit_with_a_fat_brush_is_refused_with_its_reason():
     result = preprocess(transparent(shape("four", 60, 20, 20, brush=28)))
     assert result.status == "tiny" and "thick" in result.message
     assert preprocess(transparent(shape("four", 200, 20, 20, brush=28))).status == "ok"
+
+
+@pytest.mark.parametrize("length", [30, 160])
+@pytest.mark.parametrize("brush", [6, 14, 28])
+def test_widest_stroke_of_a_line_is_its_brush_to_a_64th_of_its_size(brush, length):
+    ink = draw([[(60, 140), (60 + length, 140)]], brush) / 255.0
+    left, top, right, bottom = ink_bbox(ink)
+    crop = ink[top:bottom, left:right]  # as preprocess measures it
+    assert widest_stroke(crop) == pytest.approx(brush, abs=math.ceil(max(crop.shape) / 64) + 1)
+
+
+def test_widest_stroke_of_a_filled_disc_is_its_diameter_at_any_size():
+    for diameter in (40, 120, 260):  # 260 px is measured on the mask shrunk to 64 px
+        disc = draw([[(140, 140)]], diameter) / 255.0
+        assert widest_stroke(disc) == pytest.approx(diameter, rel=0.1)
+
+
+def test_a_european_one_whose_flag_closed_into_a_blob_is_refused_not_read_as_nine():
+    """Issue 10: at 60 px with a 28 px brush the flag of a continental 1 fills into a round
+    head over a stem, which the model (and people) read as 9. The widest ink, over 55% of
+    the digit's side, refuses it; the same one drawn with a 14 px brush is read."""
+    european = [[(90, 90), (175, 35), (130, 245)]]
+
+    def small(brush):
+        scale = (60 - brush) / 210
+        return draw([[(100 + (x - 90) * scale, 100 + (y - 35) * scale) for x, y in european[0]]], brush)
+
+    blob = preprocess(transparent(small(28)))
+    assert blob.status == "tiny" and "thick" in blob.message
+    assert preprocess(transparent(small(14))).status == "ok"
 
 
 def test_small_but_readable_digit_is_ok():

@@ -45,6 +45,12 @@ TINY_INK_FRACTION = 0.002  # less ink than 0.2% of the canvas → "tiny"
 # Stroke wider than 45% of the digit's longer side: loops have closed into a blob
 # (drawn-digit benchmark: ~55% read right beyond it, 90–98% below) → "tiny".
 THICK_RATIO = 0.45
+# The widest part of the ink (diameter of the largest disc inside it) over 55% of the
+# digit's longer side: a loop or flag has closed into a filled head. Drawn-digit bench
+# (issue 10): at 60 px with a 28 px brush the 5th percentile is 0.49–0.54 and European
+# ones read as 9s; at every other size and brush the 95th percentile is ≤ 0.49.
+WIDEST_RATIO = 0.55
+WIDEST_GRID = 64  # px: the disc is measured on the ink's mask shrunk to at most this size
 FILLED_FRACTION = 0.5  # more than half the canvas inked: no digit looks like that → "filled"
 
 MESSAGES = {
@@ -65,8 +71,8 @@ class Preprocessed:
       "empty"  no ink at all; `image` is all zeros.
       "tiny"   too small to be read: a dot or scribble (longer side < 8% of the canvas, or
                very little ink), or a digit so small for its brush that its strokes
-               are over 45% of its size (loops closed into a blob; `message` then says
-               so). `image` is still computed so the app can show it, but the app
+               are over 45% of its size or its widest ink over 55% (loops closed into
+               a blob; `message` then says so). `image` is still computed so the app can show it, but the app
                should ask for a bigger drawing rather than name a digit.
       "filled" more than half of the canvas is ink (e.g. flooded with the brush);
                `image` is all zeros and the app should ask to clear the canvas.
@@ -181,6 +187,27 @@ def stroke_width(ink: np.ndarray, threshold: float = 0.5) -> float:
     return float((half_perimeter - math.sqrt(max(discriminant, 0.0))) / (math.pi / 2))
 
 
+def widest_stroke(ink: np.ndarray, threshold: float = 0.5) -> float:
+    """Diameter in pixels of the largest disc that fits inside the ink above `threshold`
+    (ink in [0, 1]): twice the largest Euclidean distance from an ink pixel to the
+    background (SciPy's distance_transform_edt). For pen strokes it is about the brush
+    width (more where strokes cross); where loops have closed into a blob it is the
+    blob's width. Measured on the mask shrunk by whole blocks to at most WIDEST_GRID px
+    a side (a block is ink when most of it is), so it is exact to about ±1 px below
+    WIDEST_GRID px and to a WIDEST_GRID-th of the longer side above, and costs well
+    under a millisecond at any size (bench/predict_latency.py times preprocessing)."""
+    mask = np.asarray(ink) > threshold
+    factor = max(1, math.ceil(max(mask.shape) / WIDEST_GRID))
+    if factor > 1:
+        h, w = (math.ceil(n / factor) * factor for n in mask.shape)
+        padded = np.zeros((h, w), np.float32)
+        padded[:mask.shape[0], :mask.shape[1]] = mask
+        mask = padded.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3)) > 0.5
+    if not mask.any():
+        return 0.0
+    return float(2 * ndimage.distance_transform_edt(np.pad(mask, 1)).max() * factor)
+
+
 # --- the MNIST recipe -------------------------------------------------------------------
 
 def preprocess(canvas: np.ndarray, ink_from_alpha: bool | None = None) -> Preprocessed:
@@ -201,7 +228,7 @@ def preprocess(canvas: np.ndarray, ink_from_alpha: bool | None = None) -> Prepro
     longer = max(right - left, bottom - top)
     if longer < TINY_SIDE_FRACTION * max(height, width) or ink_fraction < TINY_INK_FRACTION:
         return Preprocessed(image, "tiny", ink_fraction, bbox, MESSAGES["tiny"], stroke)
-    if stroke > THICK_RATIO * longer:
+    if stroke > THICK_RATIO * longer or widest_stroke(crop) > WIDEST_RATIO * longer:
         return Preprocessed(image, "tiny", ink_fraction, bbox, MESSAGES["thick"], stroke)
     return Preprocessed(image, "ok", ink_fraction, bbox, MESSAGES["ok"], stroke)
 
