@@ -26,7 +26,7 @@ class ModelFileError(RuntimeError):
     """A model file that cannot be used; the message says why."""
 
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # matches server.maxUploadSize in .streamlit/config.toml
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # the Runs uploader's max_upload_size (the server allows photos' 30)
 # A 20 MB zip can unpack to gigabytes; a model this app can use is far smaller.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 # Arrays a file may hold: float32 weights of MAX_PARAMS parameters (20 MB) with room for
