@@ -15,13 +15,17 @@ would answer with "draw bigger" instead of a digit; they count as wrong in
 threshold (issue 10; from the model's JSON, else chosen by the same rule on the
 last 5% of MNIST's training digits, as training does).
 
-Two more sections use the hand-made drawings of tests/style_strokes.py, drawn at the
+More sections use the hand-made drawings of tests/style_strokes.py, drawn at the
 same sizes, places and brushes: **styles** (slashed and dotted zeros, crossed sevens,
 flagged and European ones, open-top fours, straight-stem nines: % read right, where
-refused and "not sure" count as wrong) and **non-digits** (letters, signs, shapes,
-two-digit pairs, scribbles: % "not sure", and % refused or "not sure"), plus the
-share of all 10,000 MNIST test digits that get "not sure". `--compare OLD.keras`
-adds the same numbers for another model (before/after).
+refused and "not sure" count as wrong) and two tables of **non-digits** (% "not sure",
+and % refused or "not sure"): NON_DIGITS (letters, signs, shapes, two-digit pairs,
+scribbles), which shares templates with the training negatives of
+digitstudio/data/negatives.py and so flatters a model trained on them, and
+NON_DIGITS_UNSEEN (other letters and symbols, pictures, numbers of three and four
+digits, hand-shaped scribbles), which shares none: the honest score, whose goal is
+≥ 90% "not sure". Plus the share of all 10,000 MNIST test digits that get "not sure".
+`--compare OLD.keras` adds the same numbers for another model (before/after).
 
     python bench/drawn_digits.py --n 1000 --grid /tmp/preprocess_grid.png --compare /tmp/old_cnn.keras
 """
@@ -44,7 +48,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from style_strokes import NON_DIGITS, STYLE_DRAWINGS  # noqa: E402
+from style_strokes import NON_DIGITS, NON_DIGITS_UNSEEN, STYLE_DRAWINGS  # noqa: E402
 from style_strokes import render as render_drawing  # noqa: E402
 
 from digitstudio.drawing.preprocess import naive_resize, preprocess  # noqa: E402
@@ -228,7 +232,8 @@ def main(argv=None) -> int:
         models.insert(0, (Path(args.compare).name, old, old_threshold))
     print_mnist_not_sure(models, x_test, y_test)
     print_styles(models)
-    print_non_digits(models)
+    print_non_digits(models, NON_DIGITS, "non-digits sharing templates with the training negatives")
+    print_non_digits(models, NON_DIGITS_UNSEEN, "non-digits unlike any training template (the goal: ≥ 90% not sure)")
     if args.styles_grid:
         save_styles_grid(x_train, y_train, args.styles_grid)
         print(f"Wrote {args.styles_grid}")
@@ -332,14 +337,17 @@ def print_styles(models) -> None:
         print(f"| {style} | {digit} | {len(ok)} | {ok.mean():.1%} | " + " | ".join(cells) + " |")
 
 
-def print_non_digits(models) -> None:
+def print_non_digits(models, drawings_by_kind: dict[str, list], title: str) -> None:
+    """One table: per kind of `drawings_by_kind` and over all of them, the share of canvases
+    called "not sure", and the share refused or "not sure"."""
     names = [name for name, _, _ in models]
-    print(f"\nNon-digits: hand-made drawings × {len(CONDITIONS)} conditions; 'not sure' among all canvases, "
-          "and 'refused or not sure' (the app names no digit either way).\n")
+    print(f"\n{title[0].upper() + title[1:]}: hand-made drawings (tests/style_strokes.py) × {len(CONDITIONS)} "
+          "conditions; 'not sure' among all canvases, and 'refused or not sure' (the app names no digit "
+          "either way).\n")
     print("| kind | drawings | " + " | ".join(f"{n} not sure | {n} refused or not sure" for n in names) + " |")
     print("|---|---:|" + "---:|---:|" * len(names))
     totals = [[0, 0, 0] for _ in models]
-    for kind, drawings in NON_DIGITS.items():
+    for kind, drawings in drawings_by_kind.items():
         cells = []
         for k, reading in enumerate(read_drawings(drawings, models)):
             not_sure = reading["ok"] & reading["not_sure"]
@@ -349,7 +357,7 @@ def print_non_digits(models) -> None:
             totals[k][2] += len(not_sure)
             cells.append(f"{not_sure.mean():.1%} | {no_digit.mean():.1%}")
         print(f"| {kind} | {len(drawings)} | " + " | ".join(cells) + " |")
-    count = sum(len(d) for d in NON_DIGITS.values())
+    count = sum(len(d) for d in drawings_by_kind.values())
     print(f"| all | {count} | " + " | ".join(f"{a / n:.1%} | {b / n:.1%}" for a, b, n in totals) + " |")
 
 

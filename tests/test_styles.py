@@ -1,11 +1,14 @@
 """digitstudio.data.styles and negatives: strokes land where intended on real MNIST
-digits, labels are unchanged, rates are respected; non-digits and their targets."""
+digits, labels are unchanged, rates are respected; non-digits and their targets; the
+hand-made non-digits of tests/style_strokes.py that share no template with them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from style_strokes import BRUSH, CANVAS, NON_DIGITS_UNSEEN, _box, render
 
+from digitstudio.data import negatives
 from digitstudio.data.negatives import KINDS, digit_accuracy, make_negatives, soft_targets
 from digitstudio.data.styles import PAD, SCALE, STYLE_RATES, STYLES, Geometry, apply_styles, style_layers, stylize
 
@@ -181,3 +184,76 @@ def test_digit_accuracy_ignores_non_digit_rows():
     metric.update_state(targets, predictions)
     assert metric.name == "accuracy"
     assert float(metric.result()) == pytest.approx(0.5)
+
+
+# --- hand-made non-digits unlike any training template ------------------------------------
+
+def _unit(drawing) -> list[np.ndarray]:
+    """The strokes scaled into the drawing's unit bounding box (x and y each 0..1)."""
+    points = np.array([p for stroke in drawing for p in stroke], np.float64)
+    low, span = points.min(axis=0), np.ptp(points, axis=0)
+    span[span == 0] = 1.0
+    return [(np.asarray(stroke, np.float64).reshape(-1, 2) - low) / span for stroke in drawing]
+
+
+def _same_shape(a, b, tol: float = 0.03) -> bool:
+    """Whether two drawings are the same polylines once each is scaled into its unit box,
+    whatever the order and direction of their strokes."""
+    a, unused = _unit(a), _unit(b)
+    if len(a) != len(unused):
+        return False
+    for stroke in a:
+        for k, other in enumerate(unused):
+            if len(stroke) == len(other) and min(np.abs(stroke - other).max(),
+                                                 np.abs(stroke[::-1] - other).max()) < tol:
+                del unused[k]
+                break
+        else:
+            return False
+    return True
+
+
+def _training_templates() -> dict[str, list]:
+    """Every polyline template of digitstudio.data.negatives: each upper-case table of
+    name → strokes (LETTERS, SIGNS, SHAPES and any added later)."""
+    return {f"{table}.{name}": strokes
+            for table, value in vars(negatives).items() if table.isupper() and isinstance(value, dict)
+            for name, strokes in value.items() if isinstance(strokes, list)}
+
+
+def test_unseen_non_digits_are_many_in_every_kind():
+    assert sum(len(d) for d in NON_DIGITS_UNSEEN.values()) >= 100
+    assert set(NON_DIGITS_UNSEEN) == {"letter", "symbol", "picture", "number", "scribble"}
+    for kind, drawings in NON_DIGITS_UNSEEN.items():
+        assert len(drawings) >= 15, kind
+
+
+def test_unseen_non_digits_render_inside_the_canvas_with_ink():
+    for kind, drawings in NON_DIGITS_UNSEEN.items():
+        for i, drawing in enumerate(drawings):
+            points = np.array([p for stroke in drawing for p in stroke])
+            assert points.min() >= BRUSH / 2 and points.max() <= CANVAS - BRUSH / 2, (kind, i)
+            ink = render(drawing)[..., 3]
+            assert ink.max() == 255 and (ink > 128).sum() > 500, (kind, i)
+            edges = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+            assert not edges.any(), (kind, i)
+
+
+def test_unseen_non_digits_copy_no_training_template():
+    templates = _training_templates()
+    assert {"LETTERS.K", "SIGNS.plus", "SHAPES.star"} <= set(templates) and len(templates) >= 30
+    for kind, drawings in NON_DIGITS_UNSEEN.items():
+        for i, drawing in enumerate(drawings):
+            copied = [name for name, strokes in templates.items() if _same_shape(drawing, strokes)]
+            assert not copied, (kind, i, copied)
+
+
+def test_the_template_check_catches_a_copy():
+    k = negatives.LETTERS["K"]
+    moved = _box(k, 30, 40, 100, 200)  # any box: the unit box undoes it
+    assert _same_shape(moved, k)
+    assert _same_shape([stroke[::-1] for stroke in reversed(moved)], k)  # any stroke order and direction
+    nudged = [[(x + 3, y - 2) for x, y in stroke] for stroke in _box(negatives.SHAPES["star"], 50, 50, 180, 180)]
+    assert _same_shape(nudged, negatives.SHAPES["star"])
+    assert not _same_shape(_box(negatives.LETTERS["E"], 0, 0, 1, 1), negatives.LETTERS["F"])
+    assert not _same_shape(moved, negatives.LETTERS["X"])
