@@ -137,7 +137,16 @@ def test_too_many_pixels_is_refused_unread():
     Image.new("1", (10_000, 8_000), 1).save(buffer, "PNG")  # 80 MP of white: a small file
     reading = read_photo(buffer.getvalue())
     assert reading.status == "unreadable"
-    assert "megapixel" in reading.message
+    assert "megapixel" in reading.message and "lower resolution" in reading.message
+    assert "JPEG or PNG" not in reading.message  # it was a PNG: the advice must fit the fault
+
+
+def test_a_file_over_the_byte_limit_is_refused_with_what_to_do(monkeypatch):
+    import digitstudio.drawing.photo as photo
+
+    monkeypatch.setattr(photo, "MAX_BYTES", 1000)
+    reading = read_photo(b"\xff" * 2000)
+    assert reading.status == "unreadable" and "MB limit" in reading.message and "lower resolution" in reading.message
 
 
 def test_inputs_other_than_jpeg_bytes(mnist, goods):

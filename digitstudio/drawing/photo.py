@@ -76,6 +76,7 @@ MAX_INK_FRACTION = 0.25  # more than a quarter of the photo is ink: a scene, not
 MESSAGES = {
     "ok": "",
     "unreadable": "Could not open this as an image ({reason}): use a JPEG or PNG photo.",
+    "too_big": "This photo is too big to read ({reason}): take it at a lower resolution, or crop it to the digit.",
     "dark": "The photo is too dark to find a digit: add light or turn towards a window, then retake it.",
     "empty": "Could not find a digit: photograph one digit written in dark ink, filling about a third of the "
              "picture.",
@@ -147,19 +148,19 @@ def _decode(data) -> tuple[Image.Image, float]:
         if not raw:
             raise PhotoError(MESSAGES["unreadable"].format(reason="the file is empty"))
         if len(raw) > MAX_BYTES:
-            raise PhotoError(MESSAGES["unreadable"].format(
+            raise PhotoError(MESSAGES["too_big"].format(
                 reason=f"{len(raw) / 2**20:.0f} MB, over the {MAX_BYTES // 2**20} MB limit"))
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 picture = Image.open(io.BytesIO(raw))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise PhotoError(MESSAGES["unreadable"].format(reason="too many pixels")) from None
+            raise PhotoError(MESSAGES["too_big"].format(reason="too many pixels")) from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             raise PhotoError(MESSAGES["unreadable"].format(reason=_reason(exc))) from None
     width, height = picture.size
     if width * height > MAX_PIXELS:
-        raise PhotoError(MESSAGES["unreadable"].format(
+        raise PhotoError(MESSAGES["too_big"].format(
             reason=f"{width}×{height} px, over the {MAX_PIXELS // 1_000_000} megapixel limit"))
     try:
         picture.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at 1/2–1/8 size directly
