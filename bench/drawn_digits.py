@@ -260,10 +260,12 @@ def print_table(rows: list[dict], n: int, reference: float) -> None:
     app = np.mean([r["app"] for r in rows])
     naive = np.mean([r["naive"] for r in rows])
     answered = sum(r["app"] for r in rows) / sum(1 - r["refused"] for r in rows)
+    # a share of all answered canvases (conditions weighted by how many they answered)
+    not_sure = sum(r["not_sure"] * (1 - r["refused"]) for r in rows) / sum(1 - r["refused"] for r in rows)
     print(f"\nOverall: app {app:.1%} (refusals count as wrong; {answered:.1%} of the canvases it answers), "
           f"naive {naive:.1%}, over {len(rows)} conditions × {n} digits. "
           f"The same model on the original MNIST digits: {reference:.1%}. "
-          f"'Not sure' on the answered canvases: {np.mean([r['not_sure'] for r in rows]):.1%}.")
+          f"'Not sure' on the answered canvases: {not_sure:.2%} of them.")
 
 
 # --- issue 10: styles, non-digits, "not sure" -------------------------------------------------
