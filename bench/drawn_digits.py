@@ -86,6 +86,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--compare", help="another .keras model (e.g. the one before) for the styles and "
                         "non-digit sections and the MNIST 'not sure' rate")
     parser.add_argument("--styles-grid", help="also save a PNG grid of style-augmented MNIST training digits")
+    parser.add_argument("--negatives-grid", help="also save a PNG grid of the synthetic non-digits, a row per kind")
     return parser.parse_args(argv)
 
 
@@ -237,6 +238,9 @@ def main(argv=None) -> int:
     if args.styles_grid:
         save_styles_grid(x_train, y_train, args.styles_grid)
         print(f"Wrote {args.styles_grid}")
+    if args.negatives_grid:
+        save_negatives_grid(x_train, args.negatives_grid)
+        print(f"Wrote {args.negatives_grid}")
     total = time.perf_counter() - started
     print(f"\nTime: {total:.1f}s in all (skeletons {skeleton_seconds:.1f}s, drawing {draw_seconds:.1f}s, "
           f"preprocess+naive {preprocess_seconds:.1f}s, model {predict_seconds:.1f}s) on {os.cpu_count()} CPU "
@@ -377,6 +381,19 @@ def save_styles_grid(x: np.ndarray, y: np.ndarray, out: str, per_style: int = 8)
     grid = np.vstack([np.vstack([row, np.full((4, row.shape[1]), 60, np.uint8)]) for row in rows])
     Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(out)
     print("Styles grid rows: " + ", ".join(STYLE_RATES) + "; each pair: MNIST digit, then the same restyled.")
+
+
+def save_negatives_grid(x: np.ndarray, out: str, per_kind: int = 16) -> None:
+    """One row per kind of the synthetic non-digits training adds (digitstudio.data.negatives,
+    trained toward the uniform distribution): 28×28 at 2×."""
+    from digitstudio.data.negatives import KINDS, draw_negative
+
+    rng = np.random.default_rng(0)
+    rows = [np.hstack([np.hstack([np.rint(draw_negative(kind, rng, x[:5000]) * 255).astype(np.uint8),
+                                  np.full((28, 4), 60, np.uint8)]) for _ in range(per_kind)]) for kind in KINDS]
+    grid = np.vstack([np.vstack([row, np.full((4, row.shape[1]), 60, np.uint8)]) for row in rows])
+    Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(out)
+    print("Non-digits grid rows: " + ", ".join(KINDS) + ".")
 
 
 GRID_CONDITIONS = ("small centre thin", "small corner medium", "small centre thick", "medium corner thin",

@@ -312,8 +312,8 @@ EXPECTED_PRESETS = {
     "seed-mlp": (["flatten", "dense", "dense"], 407_050),
     "seed-deep-sigmoid": (["flatten", "batchnorm", "dense", "dense", "dense", "dense", "dense"], 188_436),
     "seed-dropout": (["flatten", "dense", "dropout", "dense"], 101_770),
-    "cnn": (["conv2d", "batchnorm", "conv2d", "maxpool", "dropout", "conv2d", "batchnorm", "conv2d",
-             "maxpool", "dropout", "flatten", "dense", "dropout", "dense"], 197_866),
+    "cnn": (["conv2d", "batchnorm", "conv2d", "batchnorm", "maxpool", "dropout", "conv2d", "batchnorm", "conv2d",
+             "batchnorm", "maxpool", "dropout", "flatten", "dense", "dropout", "dense"], 198_250),
 }
 
 

@@ -162,6 +162,17 @@ def test_negatives_are_mnist_like_images(small_mnist):
     assert abs(sum(KINDS.values()) - 1) < 1e-9
 
 
+def test_every_kind_draws_an_inked_image(small_mnist):
+    from digitstudio.data.negatives import draw_negative
+
+    rng = np.random.default_rng(0)
+    for kind in KINDS:
+        image = draw_negative(kind, rng, small_mnist.x_train)
+        assert image.shape == (28, 28) and image.max() > 0.5, kind
+    with pytest.raises(KeyError):
+        draw_negative("turtle", rng)
+
+
 def test_negatives_without_digits_skip_the_pairs():
     images = make_negatives(20, seed=0)
     assert images.shape == (20, 28, 28)

@@ -228,9 +228,20 @@ def preprocess(canvas: np.ndarray, ink_from_alpha: bool | None = None) -> Prepro
     longer = max(right - left, bottom - top)
     if longer < TINY_SIDE_FRACTION * max(height, width) or ink_fraction < TINY_INK_FRACTION:
         return Preprocessed(image, "tiny", ink_fraction, bbox, MESSAGES["tiny"], stroke)
-    if stroke > THICK_RATIO * longer or widest_stroke(crop) > WIDEST_RATIO * longer:
+    if stroke > THICK_RATIO * longer or _filled_in(crop, longer):
         return Preprocessed(image, "tiny", ink_fraction, bbox, MESSAGES["thick"], stroke)
     return Preprocessed(image, "ok", ink_fraction, bbox, MESSAGES["ok"], stroke)
+
+
+def _filled_in(crop: np.ndarray, longer: int) -> bool:
+    """Whether the widest ink is over WIDEST_RATIO of the digit's longer side. A disc that
+    wide holds about π(WIDEST_RATIO·longer)²/4 px of ink (at least 80% of that on a pixel
+    grid, a margin for small discs), so most digits (thin strokes on a big drawing) are
+    cleared by counting ink, without the distance transform."""
+    wide = WIDEST_RATIO * longer
+    if np.count_nonzero(crop > 0.5) < 0.8 * math.pi * wide * wide / 4:
+        return False
+    return widest_stroke(crop) > wide
 
 
 def _refusal(status: str, ink_fraction: float, bbox) -> Preprocessed:
