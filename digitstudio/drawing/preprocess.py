@@ -199,10 +199,7 @@ def widest_stroke(ink: np.ndarray, threshold: float = 0.5) -> float:
     mask = np.asarray(ink) > threshold
     factor = max(1, math.ceil(max(mask.shape) / WIDEST_GRID))
     if factor > 1:
-        h, w = (math.ceil(n / factor) * factor for n in mask.shape)
-        padded = np.zeros((h, w), np.float32)
-        padded[:mask.shape[0], :mask.shape[1]] = mask
-        mask = padded.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3)) > 0.5
+        mask = _area_reduce(mask.astype(np.float32), factor) > 0.5
     if not mask.any():
         return 0.0
     return float(2 * ndimage.distance_transform_edt(np.pad(mask, 1)).max() * factor)
