@@ -378,9 +378,14 @@ def save_styles_grid(x: np.ndarray, y: np.ndarray, out: str, per_style: int = 8)
         picks = np.flatnonzero(y[:5000] == label)[:per_style]
         rows.append(np.hstack([np.hstack([x[i], stylize(x[i], style, rng), np.full((28, 4), 60, np.uint8)])
                                for i in picks]))
+    _save_rows(rows, out)
+    print("Styles grid rows: " + ", ".join(STYLE_RATES) + "; each pair: MNIST digit, then the same restyled.")
+
+
+def _save_rows(rows: list[np.ndarray], out: str) -> None:
+    """Stack uint8 rows of 28×28 tiles with 4 px grey gaps and save them at 2× (square pixels)."""
     grid = np.vstack([np.vstack([row, np.full((4, row.shape[1]), 60, np.uint8)]) for row in rows])
     Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(out)
-    print("Styles grid rows: " + ", ".join(STYLE_RATES) + "; each pair: MNIST digit, then the same restyled.")
 
 
 def save_negatives_grid(x: np.ndarray, out: str, per_kind: int = 16) -> None:
@@ -391,8 +396,7 @@ def save_negatives_grid(x: np.ndarray, out: str, per_kind: int = 16) -> None:
     rng = np.random.default_rng(0)
     rows = [np.hstack([np.hstack([np.rint(draw_negative(kind, rng, x[:5000]) * 255).astype(np.uint8),
                                   np.full((28, 4), 60, np.uint8)]) for _ in range(per_kind)]) for kind in KINDS]
-    grid = np.vstack([np.vstack([row, np.full((4, row.shape[1]), 60, np.uint8)]) for row in rows])
-    Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(out)
+    _save_rows(rows, out)
     print("Non-digits grid rows: " + ", ".join(KINDS) + ".")
 
 
