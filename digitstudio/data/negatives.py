@@ -154,8 +154,8 @@ def _polygon(rng: np.random.Generator) -> np.ndarray:
     """A closed polygon of 3 or 4 corners, spread around the centre (evenly spaced angles,
     jittered by up to a third of the spacing) at radii 0.55–1 of the box's half side:
     never a sliver that passes for a one, and too few corners to pass for a zero (a
-pentagon drawn with a round brush already can). Drawn
-    in one stroke back to its first corner."""
+    pentagon drawn with a round brush already can). Drawn in one stroke back to its
+    first corner."""
     corners = int(rng.integers(3, 5))
     spacing = 2 * math.pi / corners
     angles = rng.uniform(0, 2 * math.pi) + spacing * np.arange(corners) + rng.uniform(-1, 1, corners) * spacing / 3

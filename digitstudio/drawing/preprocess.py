@@ -72,8 +72,9 @@ class Preprocessed:
       "tiny"   too small to be read: a dot or scribble (longer side < 8% of the canvas, or
                very little ink), or a digit so small for its brush that its strokes
                are over 45% of its size or its widest ink over 55% (loops closed into
-               a blob; `message` then says so). `image` is still computed so the app can show it, but the app
-               should ask for a bigger drawing rather than name a digit.
+               a blob; `message` then says so). `image` is still computed so the app
+               can show it, but the app should ask for a bigger drawing rather than
+               name a digit.
       "filled" more than half of the canvas is ink (e.g. flooded with the brush);
                `image` is all zeros and the app should ask to clear the canvas.
     """
