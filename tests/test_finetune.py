@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold, threshold_for_model
 from digitstudio.explain.accuracy import accuracy_by_digit, confusion_matrix, most_confused
 from digitstudio.modeling.spec import ModelSpec
 from digitstudio.storage.runs import RunStore
@@ -126,6 +127,14 @@ def test_finetune_reports_before_after_and_saves_as_a_run(parent, small_mnist, t
     record = RunStore(tmp_path).save(result, result.label)
     assert record["id"].endswith("fine-tune-of-20250101-my-mlp") and record["has_model"]
     assert record["finetune"]["parent"] == "20250101-my-mlp" and record["status"] == "completed"
+    # The fine-tuned model says "not sure" by the same rule as any trained model (issue 10):
+    # the highest threshold calling at most DIGITS_REJECTED of MNIST's test digits not sure.
+    not_sure = record["not_sure"]
+    assert not_sure["held_out_digits"] == len(small_mnist.x_test)
+    probs = result.model.predict(small_mnist.x_test.astype(np.float32)[..., None] / 255, verbose=0)
+    assert not_sure["threshold"] == pytest.approx(choose_threshold(probs), abs=1e-6)
+    assert np.mean(probs.max(axis=1) < not_sure["threshold"]) <= DIGITS_REJECTED
+    assert threshold_for_model(RunStore(tmp_path).model_path(record["id"])) == pytest.approx(not_sure["threshold"])
     reloaded = RunStore(tmp_path).load_model(record["id"])
     assert np.allclose(reloaded.predict(x[:2, ..., None] / 255, verbose=0),
                        result.model.predict(x[:2, ..., None] / 255, verbose=0), atol=1e-5)

@@ -128,3 +128,24 @@ def test_the_per_digit_chart_leaves_out_digits_never_drawn_and_marks_no_hardest_
     wrong = evaluation_from_probabilities(probs, np.array([0, 1, 2, 3]))  # a 2 read as 1
     rows = next(iter(per_class_chart(wrong).to_dict()["datasets"].values()))
     assert [row["digit"] for row in rows if row["hardest"]] == ["2"]
+
+
+def test_refused_drawings_cannot_be_labelled_and_a_not_sure_is_not_praised():
+    from style_strokes import ISSUE_INPUTS, render
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.session_state["drawing_rgba"] = render([[(140, 140)]])  # a dot: refused as too small
+    at.run()
+    assert not at.exception and any("small" in i.value for i in at.info)
+    assert not at.get("button_group")  # nothing to label: a refused drawing is no digit to learn from
+
+    at.session_state["drawing_rgba"] = render(ISSUE_INPUTS["letter A"][1])
+    at.run()
+    assert at.metric[0].value == "?"
+    # ~10% on every digit: no "closest" digits to name (the chart highlights none either)
+    assert [i.value for i in at.info] == [
+        "Not sure this is a digit: the model spreads its probability evenly over all ten digits."]
+    control = at.get("button_group")[0]
+    assert [o.content for o in control.proto.options] == [str(d) for d in range(10)]  # no nudge to a guess
+    control.set_value(4).run()
+    assert [s.value for s in at.success] == ["Saved as a 4."]  # not "the model was right"

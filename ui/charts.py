@@ -16,6 +16,7 @@ DIGITS = [str(d) for d in range(10)]  # category order for chart axes
 # the plot to a sliver under the title and legend.
 CURVES_HEIGHT = 300
 HIGHLIGHT, MUTED = "#e4572e", "#7f8c9d"
+FLAT = 0.2  # top probability under this on a "not sure" answer: no digit stands out
 
 
 # The bar chart as a plain Vega-Lite spec: building it through Altair (schema
@@ -38,26 +39,44 @@ _CHART_SPEC = {
 }
 
 
-def probability_chart(probs: np.ndarray, predicted: int, height: int = 220) -> None:
-    """Ten bars, the predicted digit highlighted, each labelled with its percentage."""
+def probability_chart(probs: np.ndarray, predicted: int | None, height: int = 220) -> None:
+    """Ten bars, the predicted digit highlighted (none when `predicted` is None), each
+    labelled with its percentage."""
     values = [{"digit": str(d), "probability": float(p), "color": HIGHLIGHT if d == predicted else MUTED}
               for d, p in enumerate(np.asarray(probs, dtype=float))]
     st.vega_lite_chart({**_CHART_SPEC, "height": height, "data": {"values": values}}, width="stretch")
 
 
+def a_digit(digit: int) -> str:
+    """"a 4", "an 8": the article a digit takes when read aloud in English."""
+    return f"an {digit}" if digit == 8 else f"a {digit}"
+
+
+def is_flat(guess) -> bool:
+    """A "not sure" answer with no digit standing out: the top probability under FLAT,
+    twice the 10% of a uniform spread (a model trained with non-digits spreads its
+    probability evenly over the ten digits for them)."""
+    return guess.not_sure and guess.confidence < FLAT
+
+
 def show_prediction(guess, model_label: str) -> None:
     """The Prediction metric and its confidence: the digit, or "?" when the model is not
     sure the input is a digit at all (top probability under its threshold), with the top
-    guesses in words."""
+    guesses in words unless no digit stands out (`is_flat`)."""
     if guess.not_sure:
         st.metric("Prediction", "?", help=f"Model: {model_label}")
-        st.info(f"Not sure this is a digit. Closest: a **{guess.digit}** ({guess.confidence:.0%}) or a "
-                f"**{guess.runner_up}** ({guess.runner_up_probability:.0%}).", icon=":material/help:")
+        if is_flat(guess):
+            text = "Not sure this is a digit: the model spreads its probability evenly over all ten digits."
+        else:
+            text = (f"Not sure this is a digit. Closest: {a_digit(guess.digit)} ({guess.confidence:.0%}) or "
+                    f"{a_digit(guess.runner_up)} ({guess.runner_up_probability:.0%}).")
+        st.info(text, icon=":material/help:")
         return
     st.metric("Prediction", str(guess.digit), help=f"Model: {model_label}")
     st.progress(guess.confidence, text=f"Confidence {guess.confidence:.0%}")
     if guess.close:
-        st.caption(f"Not sure: it could also be a **{guess.runner_up}** ({guess.runner_up_probability:.0%}).")
+        st.caption(f"Close call: it could also be {a_digit(guess.runner_up)} "
+                   f"({guess.runner_up_probability:.0%}).")
 
 
 def curves_frame(history: dict[str, list[float]], curve: list[dict[str, float]] = ()) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from digitstudio.drawing.predict import Prediction
 from digitstudio.storage.drawings import DrawingStore, LabellingThrottled, Scope, StoreUnavailable, clean_nickname
 from digitstudio.training.finetune import FinetuneError, FinetuneSettings, finetune_spec, finetune_task
 from digitstudio.training.jobs import JobLimitError
+from ui.charts import a_digit
 from ui.drawing import clear_drawing
 from ui.resources import ModelRef, classroom_mode, run_store, training_manager
 from ui.sidebar import DONE_KEY, JOB_KEY, session_id
@@ -67,29 +68,32 @@ def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model:
     except (StoreUnavailable, ValueError) as exc:
         st.session_state[_FEEDBACK] = ("error", str(exc))
         return
-    right = prediction is not None and prediction.digit == int(label)
-    st.session_state[_FEEDBACK] = ("success", f"Saved as a {label}" + (" — the model was right." if right else "."))
+    right = prediction is not None and not prediction.not_sure and prediction.digit == int(label)
+    st.session_state[_FEEDBACK] = ("success", f"Saved as {a_digit(int(label))}"
+                                   + (" — the model was right." if right else "."))
     clear_drawing()
 
 
 def label_control(image: np.ndarray, canvas, prediction: Prediction | None, model: ModelRef) -> None:
     """Under a prediction: one tap says what the digit really was (the model's answer is
-    first and marked ✓, so "yes, right" is one tap too). Off, with the reason, when the
-    database cannot take labels."""
+    first and marked ✓, so "yes, right" is one tap too; after a "not sure" the digits
+    stay in order, nudging to no guess). Off, with the reason, when the database cannot
+    take labels."""
     store = drawing_store()
     problem = store.problem()
     if problem:
         st.caption(f":material/block: {problem}")
         return
     order = list(range(10))
-    if prediction is not None:
+    if prediction is not None and not prediction.not_sure:
         order.remove(prediction.digit)
         order.insert(0, prediction.digit)
     st.pills("It was a", order, key=LABEL_KEY, on_change=_save_label, args=(image, canvas, prediction, model),
              format_func=lambda d: f"{d} ✓" if prediction is not None and not prediction.not_sure
              and d == prediction.digit else str(d),
              help="Tell the model what you meant: your drawing is saved with this label for "
-                  "“Your handwriting”, where you can teach the model your style.")
+                  "“Your handwriting”, where you can teach the model your style. Not a digit? "
+                  "Just clear the canvas.")
     label_feedback()
 
 

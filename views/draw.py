@@ -11,7 +11,7 @@ import streamlit as st
 
 from digitstudio.drawing.predict import Prediction, describe
 from digitstudio.drawing.preprocess import Preprocessed, preprocess
-from ui.charts import probability_chart, show_prediction
+from ui.charts import is_flat, probability_chart, show_prediction
 from ui.drawing import canvas, clear_drawing, current_drawing, current_test_digit, show_test_digit
 from ui.handwriting import label_control, label_feedback
 from ui.pictures import model_view_image
@@ -45,7 +45,7 @@ def _prediction(pre: Preprocessed | None, predictor, ref, warning: str) -> Predi
     probs = predictor.probabilities(pre.image)
     guess = describe(probs, predictor.threshold)
     show_prediction(guess, ref.label)
-    probability_chart(probs, guess.digit)
+    probability_chart(probs, None if is_flat(guess) else guess.digit)
     return guess
 
 
@@ -88,7 +88,7 @@ def draw_view() -> None:
         st.markdown("**What it thinks**")
         predictor, ref, warning = active_predictor()
         guess = _prediction(pre, predictor, ref, warning)
-        if drawing is not None and pre is not None and pre.status != "empty":  # your drawing, not a test digit
+        if drawing is not None and pre is not None and pre.status == "ok":  # a readable drawing, not a test digit
             label_control(pre.image, drawing, guess, ref)
         else:
             label_feedback()

@@ -57,7 +57,7 @@ MESSAGES = {
     "ok": "",
     "empty": "Draw a digit on the canvas.",
     "tiny": "That is very small: draw the digit bigger, filling most of the canvas.",
-    "thick": "The strokes are too thick for such a small digit: draw it bigger or use a thinner brush.",
+    "thick": "The strokes are too thick for such a small digit: draw it bigger, filling most of the canvas.",
     "filled": "The canvas is mostly ink: clear it and draw one digit.",
 }
 
