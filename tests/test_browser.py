@@ -29,6 +29,12 @@ def test_draw_three_digits_and_read_predictions(chrome, server, tmp_path):
         assert prediction_text(page) == "–", "reset did not clear the prediction"
     assert results == {1: "1", 7: "7", 0: "0"}, results
     page.screenshot(path=str(tmp_path / "empty_again.png"), full_page=True)
+    # The toolbar keeps undo, redo and reset, but not the Edit toggle (a pencil students
+    # take for "draw", which turns drawing off), on every canvas mounted since.
+    toolbar = page.locator(".dc-toolbar")
+    assert toolbar.locator('button[aria-label^="Reset canvas"]').count() == 1
+    edit = toolbar.locator('button[aria-label="Edit"]')
+    assert edit.count() == 1 and edit.is_hidden()
 
 
 def test_train_tiny_model_from_sidebar_draws_curves(chrome, server, tmp_path):

@@ -28,6 +28,30 @@ _INITIAL = "_canvas_initial"  # what the canvas is mounted with: fixed while it 
 _PAGE = "_current_page"
 TEST_DIGIT_KEY = "test_digit"  # session_state: index of the MNIST test digit on show, or None
 
+# The component's toolbar has an Edit toggle (a pencil icon) that selects and moves strokes
+# instead of drawing: students read the pencil as "draw", tap it, and can no longer ink.
+# The component has no option to leave it out and lives in an open shadow root, which page
+# CSS cannot reach, so this script adds one rule to each canvas's shadow root as it mounts.
+_HIDE_EDIT = """<script>
+(() => {
+  const rule = 'button[aria-label="Edit"], .dc-toolbar-separator { display: none !important; }';
+  const patch = () => document.querySelectorAll('*').forEach((host) => {
+    const root = host.shadowRoot;
+    if (root && root.querySelector('.dc-toolbar') && !root.querySelector('style[data-no-edit]')) {
+      const style = document.createElement('style');
+      style.dataset.noEdit = '1';
+      style.textContent = rule;
+      root.appendChild(style);
+    }
+  });
+  patch();
+  if (!window.__digitStudioNoEdit) {
+    window.__digitStudioNoEdit = new MutationObserver(patch);
+    window.__digitStudioNoEdit.observe(document.body, { childList: true, subtree: true });
+  }
+})();
+</script>"""
+
 
 def clear_drawing() -> None:
     st.session_state[TEST_DIGIT_KEY] = None
@@ -55,6 +79,7 @@ def canvas() -> None:
     if st_canvas is None:
         st.info("The drawing canvas is not available in this environment.")
         return
+    st.html(_HIDE_EDIT, unsafe_allow_javascript=True)
     result = st_canvas(
         stroke_width=BRUSH_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
         width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
