@@ -149,3 +149,15 @@ def test_refused_drawings_cannot_be_labelled_and_a_not_sure_is_not_praised():
     assert [o.content for o in control.proto.options] == [str(d) for d in range(10)]  # no nudge to a guess
     control.set_value(4).run()
     assert [s.value for s in at.success] == ["Saved as a 4."]  # not "the model was right"
+
+
+def test_a_frame_along_the_canvas_edge_is_read_not_refused_as_mostly_ink():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    frame = np.zeros((280, 280, 4), np.uint8)
+    frame[..., 3] = 255  # the canvas as the browser sends it: opaque black
+    frame[:18, :, :3] = frame[-18:, :, :3] = frame[:, :18, :3] = frame[:, -18:, :3] = 255
+    at.session_state["drawing_rgba"] = frame
+    at.run()
+    assert not at.exception
+    assert not any("mostly ink" in i.value for i in at.info)
+    assert at.metric[0].value != "–"  # read (a digit or "?"), not refused

@@ -353,3 +353,18 @@ def test_preprocess_is_fast():
         times.append(time.perf_counter() - start)
     # Typically ~1 ms; the bound only catches an accidental slow path (busy CI machines).
     assert np.median(times) < 0.02, np.median(times)
+
+
+def test_a_known_black_background_keeps_a_frame_along_the_edge_a_frame():
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGBA", (280, 280), (0, 0, 0, 255))  # the app's canvas: opaque black
+    ImageDraw.Draw(picture).rectangle([0, 0, 279, 279], outline=(255, 255, 255, 255), width=18)  # pen on the edge
+    frame = np.asarray(picture)
+    assert preprocess(frame).status == "filled"  # from the border alone, white looks like the background
+    known = preprocess(frame, background=0)
+    assert known.status != "filled" and 0.2 < known.ink_fraction < 0.3  # the frame is the ink
+    digit = np.zeros((280, 280, 4), np.uint8)
+    digit[..., 3] = 255
+    digit[60:220, 130:148, :3] = 255  # a 1 in the middle: the border is black either way
+    np.testing.assert_array_equal(preprocess(digit).image, preprocess(digit, background=0).image)

@@ -8,8 +8,7 @@ import numpy as np
 import streamlit as st
 
 from digitstudio.data.augment import augment_examples
-from digitstudio.drawing.preprocess import preprocess
-from ui.drawing import current_drawing
+from ui.drawing import current_drawing, read_drawing
 from ui.pictures import digit_pixels, picture_row
 from ui.resources import mnist_or_error
 
@@ -21,7 +20,7 @@ def augmentation_grid(settings: dict[str, float], seed: int = 0) -> None:
     rows: list[tuple[str, np.ndarray]] = []
     drawing = current_drawing()
     if drawing is not None:
-        pre = preprocess(drawing)
+        pre = read_drawing(drawing)
         if pre.status == "ok":
             rows.append(("your drawing", pre.image))
     data, _ = mnist_or_error()

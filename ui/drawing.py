@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from digitstudio.data.mnist import random_test_digit
+from digitstudio.drawing.preprocess import Preprocessed, preprocess
 
 try:  # The component registers itself with the running Streamlit server on import.
     from streamlit_drawable_canvas import st_canvas
@@ -20,6 +21,7 @@ except Exception:  # pragma: no cover - only outside a Streamlit runtime
 
 CANVAS_SIZE = 280  # px, square
 BRUSH_WIDTH = 18  # px: ~ MNIST's stroke relative to its 20 px digit box, at 10× scale
+BACKGROUND = 0  # the canvas's black (background_color "#000000"), as a grey level
 DRAWING_KEY = "drawing_rgba"  # session_state: the latest canvas pixels (RGBA, 280×280×4 uint8) or None
 _LAST_SENT = "_canvas_last_sent"
 _CANVAS_GEN = "_canvas_generation"
@@ -64,6 +66,13 @@ def clear_drawing() -> None:
 
 def current_drawing() -> np.ndarray | None:
     return st.session_state.get(DRAWING_KEY)
+
+
+def read_drawing(drawing: np.ndarray) -> Preprocessed:
+    """`preprocess` for this canvas, whose background is known to be black: a frame drawn
+    along the canvas edge stays a frame (from the border alone it would look like a white
+    background, and the black inside like ink)."""
+    return preprocess(drawing, background=BACKGROUND)
 
 
 def page_changed(page: str) -> None:

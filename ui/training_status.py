@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from digitstudio.drawing.preprocess import preprocess
 from digitstudio.modeling.spec import FIELD
 from digitstudio.training.jobs import ControlError, JobSnapshot, JobState
 from ui.charts import curves_frame
-from ui.drawing import current_drawing
+from ui.drawing import current_drawing, read_drawing
 from ui.replay import curves_with_lr, insides_view, range_test_chart, replay_slider
 from ui.resources import classroom_mode, run_ref, run_store, set_active, set_class_model, training_manager
 from ui.sidebar import DONE_KEY, JOB_KEY, session_id, widget_key
@@ -32,7 +31,7 @@ def submission_drawing() -> np.ndarray | None:
     canvas = current_drawing()
     if canvas is None:
         return None
-    prepared = preprocess(canvas)
+    prepared = read_drawing(canvas)
     return prepared.image if prepared.status == "ok" else None
 
 

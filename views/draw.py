@@ -10,9 +10,9 @@ import numpy as np
 import streamlit as st
 
 from digitstudio.drawing.predict import Prediction, describe
-from digitstudio.drawing.preprocess import Preprocessed, preprocess
+from digitstudio.drawing.preprocess import Preprocessed
 from ui.charts import is_flat, probability_chart, show_prediction
-from ui.drawing import canvas, clear_drawing, current_drawing, current_test_digit, show_test_digit
+from ui.drawing import canvas, clear_drawing, current_drawing, current_test_digit, read_drawing, show_test_digit
 from ui.handwriting import label_control, label_feedback
 from ui.pictures import model_view_image
 from ui.resources import active_predictor, mnist_or_error
@@ -75,7 +75,7 @@ def draw_view() -> None:
                     help=data_error or "Show the model a random handwritten digit from MNIST's test set "
                                        "(no drawing needed: works with a keyboard or screen reader)")
     drawing, test_index = current_drawing(), current_test_digit()
-    pre, label = (preprocess(drawing), None) if drawing is not None else (None, None)
+    pre, label = (read_drawing(drawing), None) if drawing is not None else (None, None)
     if pre is None and test_index is not None and (shown := _test_digit(test_index)) is not None:
         pre, label = shown
     with middle, st.container(key="draw-model-view"):

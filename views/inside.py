@@ -9,12 +9,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from digitstudio.drawing.preprocess import preprocess
 from digitstudio.explain import inspection as ins
 from digitstudio.explain.inspection import Evaluation
 from digitstudio.modeling.layers import CATALOGUE
 from ui.charts import confusion_chart, per_class_chart, probability_chart, strip_chart
-from ui.drawing import current_drawing, current_test_digit
+from ui.drawing import current_drawing, current_test_digit, read_drawing
 from ui.explain import cached_evaluation, cached_explanation, cached_weights, dataset_key, image_key, model_fingerprint
 from ui.pictures import digit_pixels, diverging, enlarge, picture_row, robust_scale, saliency_overlay, sequential
 from ui.resources import active_predictor, mnist_or_error
@@ -282,7 +281,7 @@ def inside_page() -> None:
         st.error("No model is loaded.")
         return
     drawing, test_index = current_drawing(), current_test_digit()
-    pre = preprocess(drawing) if drawing is not None else None
+    pre = read_drawing(drawing) if drawing is not None else None
     data, data_error = mnist_or_error()
     image = pre.image if pre is not None and pre.status == "ok" else None
     if drawing is None and test_index is not None and data is not None:

@@ -89,7 +89,7 @@ class Preprocessed:
 
 # --- ink ------------------------------------------------------------------------------
 
-def ink_intensity(canvas: np.ndarray, ink_from_alpha: bool | None = None) -> np.ndarray:
+def ink_intensity(canvas: np.ndarray, ink_from_alpha: bool | None = None, background: int | None = None) -> np.ndarray:
     """float32 (H, W) in [0, 1]: how much ink each pixel holds.
 
     Accepts (H, W, 4) RGBA, (H, W, 3) RGB or (H, W) grey, uint8 or float in [0, 1].
@@ -97,7 +97,10 @@ def ink_intensity(canvas: np.ndarray, ink_from_alpha: bool | None = None) -> np.
     colour). Otherwise the ink is the distance from the background colour (the median
     of the border), so dark-on-white and white-on-black both work. `ink_from_alpha=True`
     forces the alpha reading; use it for a transparent canvas, where a canvas flooded
-    with one colour is all ink rather than an opaque, empty picture.
+    with one colour is all ink rather than an opaque, empty picture. `background` (a grey
+    level 0–255, the same in every channel) replaces the border's median when the caller
+    knows it, e.g. 0 for the app's black canvas: a stroke drawn along the whole edge then
+    stays ink instead of turning the rest of the canvas into ink.
     """
     pixels = _as_uint8(canvas)
     if pixels.ndim == 3 and pixels.shape[2] == 4:
@@ -108,7 +111,7 @@ def ink_intensity(canvas: np.ndarray, ink_from_alpha: bool | None = None) -> np.
         if high == 0:  # fully transparent: whatever the RGB holds is invisible
             return np.zeros(alpha.shape, np.float32)
         pixels = pixels[..., :3]
-    return _distance_from_background(pixels)
+    return _distance_from_background(pixels, background)
 
 
 def _as_uint8(canvas: np.ndarray) -> np.ndarray:
@@ -129,13 +132,13 @@ def _as_uint8(canvas: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
 
-def _distance_from_background(pixels: np.ndarray) -> np.ndarray:
-    """Largest per-channel difference from the border's median colour, scaled so the
-    strongest ink is 1 (a grey pen reads like a black one)."""
+def _distance_from_background(pixels: np.ndarray, known: int | None = None) -> np.ndarray:
+    """Largest per-channel difference from the background (`known`, else the border's
+    median colour), scaled so the strongest ink is 1 (a grey pen reads like a black one)."""
     channels = [pixels] if pixels.ndim == 2 else [pixels[..., c] for c in range(pixels.shape[2])]
     distance = None
     for channel in channels:
-        background = int(np.median(_border(channel)))
+        background = int(np.median(_border(channel))) if known is None else int(known)
         # A lookup table is ~30× faster than int16 arithmetic on the whole image.
         table = np.abs(np.arange(256) - background).astype(np.uint8)
         diff = table[channel]
@@ -208,10 +211,12 @@ def widest_stroke(ink: np.ndarray, threshold: float = 0.5) -> float:
 
 # --- the MNIST recipe -------------------------------------------------------------------
 
-def preprocess(canvas: np.ndarray, ink_from_alpha: bool | None = None) -> Preprocessed:
+def preprocess(canvas: np.ndarray, ink_from_alpha: bool | None = None, background: int | None = None
+               ) -> Preprocessed:
     """A canvas image → the 28×28 digit the model should see, with a status saying
-    whether it is fit to classify (see `Preprocessed`)."""
-    ink = ink_intensity(canvas, ink_from_alpha)
+    whether it is fit to classify (see `Preprocessed`). `ink_from_alpha` and `background`:
+    as in `ink_intensity`."""
+    ink = ink_intensity(canvas, ink_from_alpha, background)
     height, width = ink.shape
     ink_fraction = float(ink.mean())
     bbox = ink_bbox(ink)
