@@ -23,7 +23,7 @@ The recipe:
 4. Report side by side: the person's hold-out before → after (per digit) and MNIST
    test before → after.
 5. Choose the fine-tuned model's own "not sure" threshold by the rule every trained
-   model gets (`fit.pick_threshold`), on the MNIST test digits: the replay draws from
+   model gets (`fit.record_threshold`), on the MNIST test digits: the replay draws from
    all of MNIST's training split, so no training digit is left unseen, and a model
    trained without a validation split falls back to the test digits the same way.
 
@@ -46,7 +46,7 @@ from digitstudio.data.extra import check_arrays
 from digitstudio.data.mnist import DataError, MnistData, to_model_input
 from digitstudio.explain.accuracy import accuracy_by_digit
 from digitstudio.modeling.spec import ModelSpec, validate
-from digitstudio.training.fit import ProgressFn, TrainingControl, TrainResult, make_callback, pick_threshold
+from digitstudio.training.fit import ProgressFn, TrainingControl, TrainResult, make_callback, record_threshold
 
 MIN_DIGITS = 10  # fewer labelled digits than this: nothing worth fine-tuning on
 
@@ -255,10 +255,7 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
         user_after = accuracy_by_digit(y_hold, predict_digits(tuned, x_hold)) if len(holdout_idx) else None
         test_loss, test_accuracy = (float(v) for v in tuned.evaluate(
             to_model_input(data.x_test), data.y_test.astype(np.int64), batch_size=1024, verbose=0))
-        try:
-            not_sure = pick_threshold(tuned, spec, data.x_test)
-        except Exception as exc:  # the model is still good; it just never says "not sure"
-            not_sure = {"threshold": None, "error": f"{type(exc).__name__}: {str(exc).strip()[:200]}"}
+        not_sure = record_threshold(tuned, spec, data.x_test)
     if on_progress is not None:
         on_progress({"kind": "end", "status": status, "message": message})
     counts = {int(d): int(np.sum(y_hold == d)) for d in range(10) if np.any(y_hold == d)}

@@ -175,6 +175,15 @@ def pick_threshold(model, spec: ModelSpec, held_out: np.ndarray) -> dict[str, An
     }
 
 
+def record_threshold(model, spec: ModelSpec, held_out: np.ndarray) -> dict[str, Any]:
+    """`pick_threshold`'s record, or {"threshold": None, "error": ...} when choosing one
+    fails: the model is still good, it just never says "not sure"."""
+    try:
+        return pick_threshold(model, spec, held_out)
+    except Exception as exc:
+        return {"threshold": None, "error": f"{type(exc).__name__}: {str(exc).strip()[:200]}"}
+
+
 MAX_HOLD_SECONDS = 600.0  # a pause untouched this long resumes (see TrainingControl.before_batch)
 
 
@@ -447,12 +456,7 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
             prepared.x_test, prepared.y_test, batch_size=1024, verbose=0))
         if not math.isfinite(test_loss):
             status, message = "diverged", "Training stopped: the test loss is NaN/inf."
-    not_sure = None
-    if status in ("completed", "stopped"):
-        try:
-            not_sure = pick_threshold(model, spec, prepared.held_out)
-        except Exception as exc:  # the model is still good; it just never says "not sure"
-            not_sure = {"threshold": None, "error": f"{type(exc).__name__}: {str(exc).strip()[:200]}"}
+    not_sure = record_threshold(model, spec, prepared.held_out) if status in ("completed", "stopped") else None
     if on_progress is not None:
         on_progress({"kind": "end", "status": status, "message": message})
     recorded = dict(parse_lr_changes(spec.lr_changes)) | dict(callback.applied)
