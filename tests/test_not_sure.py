@@ -117,12 +117,13 @@ def test_issue_inputs_read_right_or_not_sure(shipped, name):
 
 
 def test_words_for_a_not_sure_answer():
-    from ui.charts import FLAT, a_digit, is_flat
+    from digitstudio.drawing.predict import FLAT
+    from ui.charts import a_digit, highlighted
 
     assert [a_digit(d) for d in (4, 8, 0)] == ["a 4", "an 8", "a 0"]
     flat = describe(np.full(10, 0.1), threshold=0.4)
     leaning = describe(np.array([0.35, 0.3] + [0.35 / 8] * 8), threshold=0.4)
     sure = describe(np.array([0.9] + [0.1 / 9] * 9), threshold=0.4)
-    assert flat.not_sure and is_flat(flat) and flat.confidence < FLAT
-    assert leaning.not_sure and not is_flat(leaning)  # a "?" that still leans to a digit names it
-    assert not is_flat(sure)
+    assert flat.not_sure and flat.flat and flat.confidence < FLAT and highlighted(flat) is None
+    assert leaning.not_sure and not leaning.flat and highlighted(leaning) == 0  # a "?" that still leans names it
+    assert not sure.flat and highlighted(sure) == 0

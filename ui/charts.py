@@ -16,7 +16,6 @@ DIGITS = [str(d) for d in range(10)]  # category order for chart axes
 # the plot to a sliver under the title and legend.
 CURVES_HEIGHT = 300
 HIGHLIGHT, MUTED = "#e4572e", "#7f8c9d"
-FLAT = 0.2  # top probability under this on a "not sure" answer: no digit stands out
 
 
 # The bar chart as a plain Vega-Lite spec: building it through Altair (schema
@@ -52,20 +51,19 @@ def a_digit(digit: int) -> str:
     return f"an {digit}" if digit == 8 else f"a {digit}"
 
 
-def is_flat(guess) -> bool:
-    """A "not sure" answer with no digit standing out: the top probability under FLAT,
-    twice the 10% of a uniform spread (a model trained with non-digits spreads its
-    probability evenly over the ten digits for them)."""
-    return guess.not_sure and guess.confidence < FLAT
+def highlighted(guess) -> int | None:
+    """The bar `probability_chart` highlights for a prediction: its digit, none when no
+    digit stands out (`guess.flat`)."""
+    return None if guess.flat else guess.digit
 
 
 def show_prediction(guess, model_label: str) -> None:
     """The Prediction metric and its confidence: the digit, or "?" when the model is not
     sure the input is a digit at all (top probability under its threshold), with the top
-    guesses in words unless no digit stands out (`is_flat`)."""
+    guesses in words unless no digit stands out (`guess.flat`)."""
     if guess.not_sure:
         st.metric("Prediction", "?", help=f"Model: {model_label}")
-        if is_flat(guess):
+        if guess.flat:
             text = "Not sure this is a digit: the model spreads its probability evenly over all ten digits."
         else:
             text = (f"Not sure this is a digit. Closest: {a_digit(guess.digit)} ({guess.confidence:.0%}) or "

@@ -11,7 +11,7 @@ import streamlit as st
 
 from digitstudio.drawing.predict import Prediction, describe
 from digitstudio.drawing.preprocess import Preprocessed
-from ui.charts import is_flat, probability_chart, show_prediction
+from ui.charts import highlighted, probability_chart, show_prediction
 from ui.drawing import canvas, clear_drawing, current_drawing, current_test_digit, read_drawing, show_test_digit
 from ui.handwriting import label_control, label_feedback
 from ui.pictures import model_view_image
@@ -45,7 +45,7 @@ def _prediction(pre: Preprocessed | None, predictor, ref, warning: str) -> Predi
     probs = predictor.probabilities(pre.image)
     guess = describe(probs, predictor.threshold)
     show_prediction(guess, ref.label)
-    probability_chart(probs, None if is_flat(guess) else guess.digit)
+    probability_chart(probs, highlighted(guess))
     return guess
 
 

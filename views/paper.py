@@ -9,7 +9,7 @@ import streamlit as st
 
 from digitstudio.drawing.photo import MAX_BYTES, read_photo
 from digitstudio.drawing.predict import describe
-from ui.charts import is_flat, probability_chart, show_prediction
+from ui.charts import highlighted, probability_chart, show_prediction
 from ui.pictures import picture_row
 from ui.resources import active_predictor
 
@@ -62,7 +62,7 @@ def paper_page() -> None:
     with left:
         show_prediction(guess, ref.label)
     with right:
-        probability_chart(probs, None if is_flat(guess) else guess.digit)
+        probability_chart(probs, highlighted(guess))
 
 
 paper_page()

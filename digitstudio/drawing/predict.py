@@ -27,6 +27,7 @@ import numpy as np
 
 CLOSE_MARGIN = 0.25  # runner-up within this of the top: the model is torn
 LOW_CONFIDENCE = 0.6  # below this the top answer is a guess
+FLAT = 0.2  # a "not sure" answer whose top probability is under this (twice the uniform 10%): no digit stands out
 CHUNK = 1024  # images per direct call: bounds memory for big batches
 # The threshold may call at most this fraction of held-out (MNIST validation) digits "not sure".
 # Drawings are harder than MNIST: on the first retrained CNN, a threshold rejecting 1% of
@@ -43,13 +44,16 @@ class Prediction:
     runner_up_probability: float
     close: bool  # runner-up within CLOSE_MARGIN of the top, or confidence < LOW_CONFIDENCE
     not_sure: bool = False  # confidence below the model's threshold: probably not a digit
+    flat: bool = False  # not sure, and no digit stands out (confidence under FLAT)
 
 
 def describe(probs, threshold: float | None = None) -> Prediction:
     """The top digit, the runner-up and whether the call is close, as plain Python types.
     `probs` is one image's 10 probabilities (shape (10,) or (1, 10)). With a `threshold`
     (the model's, see `threshold_for_model`), `not_sure` is True when the top probability
-    is below it; the top guesses are filled in either way."""
+    is below it, and `flat` when the top probability is also under FLAT (a model trained
+    with non-digits spreads its probability evenly over the ten digits for them); the
+    top guesses are filled in either way."""
     p = np.asarray(probs, dtype=np.float64).reshape(-1)
     if p.shape != (10,):
         raise ValueError(f"Expected 10 probabilities for one image, got shape {np.shape(probs)}.")
@@ -58,7 +62,8 @@ def describe(probs, threshold: float | None = None) -> Prediction:
     confidence, runner_up_probability = float(p[top]), float(p[second])
     close = confidence - runner_up_probability <= CLOSE_MARGIN or confidence < LOW_CONFIDENCE
     not_sure = threshold is not None and confidence < threshold
-    return Prediction(top, confidence, second, runner_up_probability, bool(close), bool(not_sure))
+    return Prediction(top, confidence, second, runner_up_probability, bool(close), bool(not_sure),
+                      bool(not_sure and confidence < FLAT))
 
 
 def choose_threshold(digit_probs, reject: float = DIGITS_REJECTED) -> float:
