@@ -34,10 +34,13 @@ TEST_DIGIT_KEY = "test_digit"  # session_state: index of the MNIST test digit on
 # instead of drawing: students read the pencil as "draw", tap it, and can no longer ink.
 # The component has no option to leave it out and lives in an open shadow root, which page
 # CSS cannot reach, so this script adds one rule to each canvas's shadow root as it mounts.
+# It looks only at Streamlit's hosts of isolated components (every DOM change runs it; the
+# whole page is ~1,200 elements), and tests/test_browser.py fails if that host is renamed.
 _HIDE_EDIT = """<script>
 (() => {
   const rule = 'button[aria-label="Edit"], .dc-toolbar-separator { display: none !important; }';
-  const patch = () => document.querySelectorAll('*').forEach((host) => {
+  const hosts = '[data-testid="stBidiComponentIsolated"]';
+  const patch = () => document.querySelectorAll(hosts).forEach((host) => {
     const root = host.shadowRoot;
     if (root && root.querySelector('.dc-toolbar') && !root.querySelector('style[data-no-edit]')) {
       const style = document.createElement('style');
