@@ -226,10 +226,16 @@ def _same_shape(a, b, tol: float = 0.03) -> bool:
 
 def _training_templates() -> dict[str, list]:
     """Every polyline template of digitstudio.data.negatives: each upper-case table of
-    name → strokes (LETTERS, SIGNS, SHAPES and any added later)."""
-    return {f"{table}.{name}": strokes
-            for table, value in vars(negatives).items() if table.isupper() and isinstance(value, dict)
-            for name, strokes in value.items() if isinstance(strokes, list)}
+    name → strokes (LETTERS, SIGNS, SHAPES and any added later), and every Hershey glyph
+    of digitstudio.data.glyphs (GLYPHS: font.key)."""
+    from digitstudio.data.glyphs import GLYPHS, glyph_table
+
+    tables = {f"{table}.{name}": strokes
+              for table, value in vars(negatives).items() if table.isupper() and isinstance(value, dict)
+              for name, strokes in value.items() if isinstance(strokes, list)}
+    tables.update({f"{font}.{key}": strokes for font, glyphs in glyph_table().items()
+                   for key, (strokes, _) in zip(GLYPHS[font], glyphs)})
+    return tables
 
 
 def test_unseen_non_digits_are_many_in_every_kind():
@@ -252,7 +258,7 @@ def test_unseen_non_digits_render_inside_the_canvas_with_ink():
 
 def test_unseen_non_digits_copy_no_training_template():
     templates = _training_templates()
-    assert {"LETTERS.K", "SIGNS.plus", "SHAPES.star"} <= set(templates) and len(templates) >= 30
+    assert {"LETTERS.K", "SIGNS.plus", "SHAPES.star", "japanese.#"} <= set(templates) and len(templates) >= 300
     for kind, drawings in NON_DIGITS_UNSEEN.items():
         for i, drawing in enumerate(drawings):
             copied = [name for name, strokes in templates.items() if _same_shape(drawing, strokes)]
