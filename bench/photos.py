@@ -23,11 +23,15 @@ from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# tests/ by path, as bench/drawn_digits.py does: not "tests.photo_samples", since a package
+# may install a top-level "tests" of its own (Hershey-Fonts does) that would shadow ours.
+sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from photo_samples import photo_set  # noqa: E402
 
 from digitstudio.data.mnist import load_npz  # noqa: E402
 from digitstudio.drawing.photo import read_photo  # noqa: E402
-from tests.photo_samples import photo_set  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
