@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from digitstudio.data import glyphs
 from digitstudio.data.glyphs import GLYPHS, glyph_table, pick_glyph, pick_glyph_word
 from digitstudio.data.negatives import KINDS, draw_negative
 
+ROOT = Path(__file__).resolve().parents[1]
 LATIN = ("futural", "timesr", "scripts", "gothiceng")
 # Keys that must never be used in a Latin font: digits, letters that pass for digits,
 # lone strokes and brackets (they read as 1), and the letters and symbols of the bench's
@@ -75,8 +79,13 @@ def test_glyph_negatives_look_like_mnist(kind):
         assert abs(cy - 13.5) < 2 and abs(cx - 13.5) < 2  # centre of mass at the middle, as MNIST's
 
 
-def test_the_module_does_not_load_fonts_until_asked():
-    glyph_table.cache_clear()
-    assert glyphs.glyph_table.cache_info().currsize == 0
-    glyph_table()
-    assert glyphs.glyph_table.cache_info().currsize == 1
+def test_the_fonts_load_only_when_a_glyph_is_asked_for():
+    # Importing the training data modules (as the app does) must not read the fonts;
+    # the first glyph reads them once and keeps them.
+    code = ("import sys; import digitstudio.data.negatives; "
+            "assert 'HersheyFonts' not in sys.modules, 'loaded on import'; "
+            "from digitstudio.data.glyphs import glyph_table, pick_glyph; import numpy as np; "
+            "pick_glyph(np.random.default_rng(0)); pick_glyph(np.random.default_rng(1)); "
+            "assert 'HersheyFonts' in sys.modules and glyph_table.cache_info().misses == 1")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]

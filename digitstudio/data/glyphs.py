@@ -69,18 +69,22 @@ def _unit(strokes) -> tuple[Strokes, float]:
     return unit, aspect
 
 
+def _pick_font(rng: np.random.Generator) -> list[tuple[Strokes, float]]:
+    """One font's glyphs, each font equally likely."""
+    table = glyph_table()
+    return table[list(table)[int(rng.integers(len(table)))]]
+
+
 def pick_glyph(rng: np.random.Generator) -> tuple[Strokes, float]:
     """One glyph, a font first (each font equally likely), then a glyph in it."""
-    table = glyph_table()
-    font = list(table)[int(rng.integers(len(table)))]
-    return table[font][int(rng.integers(len(table[font])))]
+    glyphs = _pick_font(rng)
+    return glyphs[int(rng.integers(len(glyphs)))]
 
 
 def pick_glyph_word(rng: np.random.Generator) -> tuple[Strokes, float]:
     """Two or three glyphs of one font side by side (gaps 5–30% of a glyph's height),
     in a unit box, with the whole word's width / height."""
-    table = glyph_table()
-    glyphs = table[list(table)[int(rng.integers(len(table)))]]
+    glyphs = _pick_font(rng)
     picked = [glyphs[int(i)] for i in rng.integers(len(glyphs), size=int(rng.integers(2, 4)))]
     strokes, left = [], 0.0
     for glyph, aspect in picked:
