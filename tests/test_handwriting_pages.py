@@ -83,7 +83,9 @@ def test_your_handwriting_shows_them_and_teaches_the_model(small_mnist, monkeypa
     assert snapshot.label == "fine-tune of shipped CNN" and "fine-tune-of-shipped-cnn" in snapshot.run_id
     at.run()
     at.run()
-    assert at.session_state["active_model"].run_id == snapshot.run_id  # the fine-tune reads your drawings now
+    active = at.session_state["active_model"]
+    assert active.run_id == snapshot.run_id  # the fine-tune reads your drawings now
+    assert "(fine-tune of shipped CNN on " in active.label and " drawn digits, " in active.label  # says what it is
     assert any(m.label == "Your held-out digits" for m in at.metric)
     # delete all of mine: only once it is confirmed
     assert next(b for b in at.button if b.label == "Delete all of mine").disabled
