@@ -122,6 +122,11 @@ def test_finetune_reports_before_after_and_saves_as_a_run(parent, small_mnist, t
         np.mean(parent.predict(small_mnist.x_test.astype(np.float32)[..., None] / 255, verbose=0).argmax(1)
                 == small_mnist.y_test))
     assert 0 <= report["mnist_after"] <= 1 and result.test_accuracy == report["mnist_after"]
+    # one prediction pass gives the test numbers: they match what Keras's evaluate reports
+    loss, accuracy = result.model.evaluate(small_mnist.x_test.astype(np.float32)[..., None] / 255,
+                                           small_mnist.y_test.astype(np.int64), verbose=0)
+    assert result.test_accuracy == pytest.approx(accuracy, abs=1e-6)
+    assert result.test_loss == pytest.approx(loss, rel=1e-4)
     assert result.spec.epochs == TINY.epochs and result.spec.learning_rate == TINY.learning_rate
 
     record = RunStore(tmp_path).save(result, result.label)

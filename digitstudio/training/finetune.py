@@ -253,9 +253,11 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
     user_after = test_accuracy = test_loss = not_sure = None
     if status in ("completed", "stopped"):
         user_after = accuracy_by_digit(y_hold, predict_digits(tuned, x_hold)) if len(holdout_idx) else None
-        test_loss, test_accuracy = (float(v) for v in tuned.evaluate(
-            to_model_input(data.x_test), data.y_test.astype(np.int64), batch_size=1024, verbose=0))
-        not_sure = record_threshold(tuned, spec, data.x_test)
+        # one pass over the test set gives the accuracy, the loss and the threshold's digits
+        test_probs = tuned.predict(to_model_input(data.x_test), batch_size=1024, verbose=0)
+        test_accuracy = float(np.mean(test_probs.argmax(axis=1) == data.y_test))
+        test_loss = float(tuned.loss(data.y_test.astype(np.int64), test_probs))
+        not_sure = record_threshold(tuned, spec, data.x_test, test_probs)
     if on_progress is not None:
         on_progress({"kind": "end", "status": status, "message": message})
     counts = {int(d): int(np.sum(y_hold == d)) for d in range(10) if np.any(y_hold == d)}

@@ -156,12 +156,15 @@ def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return y
 
 
-def pick_threshold(model, spec: ModelSpec, held_out: np.ndarray) -> dict[str, Any]:
+def pick_threshold(model, spec: ModelSpec, held_out: np.ndarray,
+                   probabilities: np.ndarray | None = None) -> dict[str, Any]:
     """The "not sure" threshold: the highest top probability that rejects at most
     DIGITS_REJECTED of the held-out digits (`predict.choose_threshold`), with how many
     of HELD_OUT_NEGATIVES non-digits (their own seed, pairs from the held-out digits) it
-    rejects. Every model gets it, trained with non-digits or not."""
-    digits = model.predict(_pixels(held_out, spec.input_scale), batch_size=1024, verbose=0)
+    rejects. Every model gets it, trained with non-digits or not. `probabilities`, the
+    model's (n, 10) output on `held_out` if the caller has it, saves predicting again."""
+    digits = (probabilities if probabilities is not None
+              else model.predict(_pixels(held_out, spec.input_scale), batch_size=1024, verbose=0))
     negatives = make_negatives(HELD_OUT_NEGATIVES, seed=spec.seed + 1, digits=held_out)
     negative_top = model.predict(_pixels(negatives, spec.input_scale), batch_size=1024, verbose=0).max(axis=1)
     threshold = choose_threshold(digits, DIGITS_REJECTED)
@@ -175,11 +178,12 @@ def pick_threshold(model, spec: ModelSpec, held_out: np.ndarray) -> dict[str, An
     }
 
 
-def record_threshold(model, spec: ModelSpec, held_out: np.ndarray) -> dict[str, Any]:
+def record_threshold(model, spec: ModelSpec, held_out: np.ndarray,
+                     probabilities: np.ndarray | None = None) -> dict[str, Any]:
     """`pick_threshold`'s record, or {"threshold": None, "error": ...} when choosing one
     fails: the model is still good, it just never says "not sure"."""
     try:
-        return pick_threshold(model, spec, held_out)
+        return pick_threshold(model, spec, held_out, probabilities)
     except Exception as exc:
         return {"threshold": None, "error": f"{type(exc).__name__}: {str(exc).strip()[:200]}"}
 
