@@ -193,6 +193,7 @@ def training_form(locked: bool = False) -> None:
             _check(st, "augment")
             _check(st, "styles")
             _number(st, "negatives")
+            _number(st, "negatives_mix")
             _choice(st, "input_scale")
             _number(st, "seed")
         check, train = st.columns(2)

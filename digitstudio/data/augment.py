@@ -13,6 +13,7 @@ import numpy as np
 
 # What a training uses unless the spec says otherwise (the shipped CNN was trained with these).
 DEFAULTS = {"rotation": 12.0, "zoom": 0.2, "shift": 0.1, "stroke": 0.35}
+NO_AUGMENTATION = {"rotation": 0.0, "zoom": 0.0, "shift": 0.0, "stroke": 0.0}  # the pipeline, images unchanged
 
 
 def augmenter(seed: int, rotation: float = 12.0, zoom: float = 0.2, shift: float = 0.1, stroke: float = 0.35):
@@ -41,15 +42,21 @@ def augmenter(seed: int, rotation: float = 12.0, zoom: float = 0.2, shift: float
     return augment
 
 
-def augmented_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, **settings: float):
+def augmented_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, before=None, **settings: float):
     """A shuffled, batched tf.data pipeline of (x, y) with `augmenter(seed, **settings)`
-    applied to every batch, for model.fit."""
+    applied to every batch, for model.fit. `before(images, labels, step)`, if given, changes
+    each batch first (step: the batch's number, an int64 tensor; e.g. data/mixing.py)."""
     import tensorflow as tf
 
-    return (
+    batches = (
         tf.data.Dataset.from_tensor_slices((x, y))
         .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size)
+    )
+    if before is not None:
+        batches = batches.enumerate().map(lambda step, batch: before(*batch, step))
+    return (
+        batches
         .map(augmenter(seed, **settings), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
     )

@@ -149,6 +149,10 @@ class ModelSpec:
     negatives: float = _setting(0.0, "float", "Non-digits",
                                 "synthetic non-digits per training digit, trained toward 'not sure' (outlier "
                                 "exposure; data/negatives.py)", low=0.0, high=1.0, step=0.05)
+    negatives_mix: float = _setting(0.0, "float", "Mixed non-digits",
+                                    "share of the non-digits in each batch pasted over a digit, the target mixed by "
+                                    "their ink (mixture outlier exposure; data/mixing.py)",
+                                    low=0.0, high=1.0, step=0.1)
     input_scale: str = _setting("unit", "choice", "Input scale",
                                 "pixels fed as unit (0–1, the Keras examples) or raw (0–255, some tutorials)",
                                 choices=INPUT_SCALES)

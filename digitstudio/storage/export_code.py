@@ -223,7 +223,8 @@ def _augment_code(spec: ModelSpec) -> str:
     home: digitstudio/data/augment.py), so the script trains on what the app trains on."""
     settings = spec.augmentation()
     missing = [what for what, on in (("the writing styles MNIST lacks (Digit Studio's data/styles.py)", spec.styles),
-                                     ("the synthetic non-digits (its data/negatives.py)", spec.negatives))
+                                     ("the synthetic non-digits (its data/negatives.py"
+                                      + (" and data/mixing.py)" if spec.negatives_mix else ")"), spec.negatives))
                if on]
     note = "".join(f"# Not reproduced in this script: {what}.\n" for what in missing)
     return note + (

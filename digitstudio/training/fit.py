@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from digitstudio.data.augment import augmented_dataset
+from digitstudio.data.augment import NO_AUGMENTATION, augmented_dataset
+from digitstudio.data.mixing import mix_negatives
 from digitstudio.data.mnist import MnistData, to_model_input
 from digitstudio.data.negatives import digit_accuracy, make_negatives, soft_targets
 from digitstudio.data.styles import apply_styles
@@ -435,9 +436,15 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     started = time.perf_counter()
     status, message = "completed", ""
     try:
-        if spec.augment:
+        mixing = spec.negatives > 0 and spec.negatives_mix > 0
+        if spec.augment or mixing:
+            before = None
+            if mixing:
+                def before(images, labels, step):
+                    return mix_negatives(images, labels, spec.negatives_mix, spec.seed, step)
+            settings = spec.augmentation() if spec.augment else NO_AUGMENTATION
             fit_data = dict(x=augmented_dataset(prepared.x_train, prepared.y_train, spec.batch_size, spec.seed,
-                                                **spec.augmentation()),
+                                                before=before, **settings),
                             shuffle=False)  # the dataset shuffles itself
         else:
             fit_data = dict(x=prepared.x_train, y=prepared.y_train, batch_size=spec.batch_size, shuffle=True)
