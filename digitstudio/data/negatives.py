@@ -14,7 +14,9 @@ the model: letters (A E F H K M N R T V W X Y, shapes that no digit has), signs
 square, star, zigzag, wave, tick), random closed polygons of 3 or 4 corners, words of
 two or three of those letters, scattered dots and dashes, a few random strokes and
 dense scribbles, and glyphs of the Hershey vector fonts (`digitstudio.data.glyphs`:
-Latin in four hands, Greek, Cyrillic, Japanese, pictograms), alone and as short words.
+Latin in four hands, Greek, Cyrillic, Japanese, pictograms, map, weather, astronomical
+and mathematical signs), alone, as short words and inside a ring (as © and ⓐ are: a
+zero with something in it that is not a dot or a slash is not a zero).
 Letters and shapes that are also digits (O, I, l, S, Z, B, G, circles) are left out.
 
 Training with them: targets are soft (one-hot rows for digits, 0.1 everywhere for
