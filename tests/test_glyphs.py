@@ -9,15 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitstudio.data.glyphs import (
-    GLYPHS,
-    RING_FONTS,
-    _busy,
-    glyph_table,
-    pick_glyph,
-    pick_glyph_word,
-    pick_ringed_glyph,
-)
+from digitstudio.data.glyphs import GLYPHS, glyph_table, pick_glyph, pick_glyph_word
 from digitstudio.data.negatives import KINDS, draw_negative
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,34 +60,12 @@ def test_a_word_is_two_or_three_glyphs_of_one_font_side_by_side():
         assert width > 0.5  # at least two glyphs of at least 0.25 each, plus a gap
 
 
-def test_a_ringed_glyph_is_a_ring_around_a_busy_glyph_of_no_latin_font():
-    assert not set(RING_FONTS) & set(LATIN)  # a ringed C would be ©, which the bench keeps unseen
-    rng = np.random.default_rng(2)
-    for _ in range(30):
-        strokes, aspect = pick_ringed_glyph(rng)
-        def radii(stroke):
-            points = np.array(stroke)
-            return np.hypot(points[:, 0] - 0.5, points[:, 1] - 0.5)
-
-        first_or_last = [i for i in (0, len(strokes) - 1)
-                         if len(strokes[i]) == 20 and np.allclose(radii(strokes[i]), 0.5)]
-        assert first_or_last  # the ring fills the box, drawn before or after the glyph
-        glyph = strokes[1:] if first_or_last[0] == 0 else strokes[:-1]
-        assert len(glyph) >= 2 and max(radii(stroke).max() for stroke in glyph) < 0.5  # the glyph sits inside it
-        assert 0.75 <= aspect <= 1.3
-    # what _busy keeps out: a dot, a bar and an arc are a dotted or slashed zero inside a ring
-    assert not _busy(([[(0.5, 0.5), (0.51, 0.51)]], 1.0))
-    assert not _busy(([[(0.0, 0.0), (1.0, 1.0)]], 1.0))
-    assert not _busy(([[(0.0, 1.0), (0.5, 0.0), (1.0, 1.0)]], 1.0))
-    assert sum(_busy(g) for font in RING_FONTS for g in glyph_table()[font]) >= 150
-
-
 def test_picks_are_seeded():
     a, b = np.random.default_rng(5), np.random.default_rng(5)
     assert [pick_glyph(a)[0] for _ in range(5)] == [pick_glyph(b)[0] for _ in range(5)]
 
 
-@pytest.mark.parametrize("kind", ["glyph", "glyph_word", "ringed"])
+@pytest.mark.parametrize("kind", ["glyph", "glyph_word"])
 def test_glyph_negatives_look_like_mnist(kind):
     assert KINDS[kind] > 0
     rng = np.random.default_rng(1)

@@ -6,8 +6,7 @@ for: "The Hershey Fonts were originally created by Dr. A. V. Hershey while worki
 the U. S. National Bureau of Standards. The format of the Font data in this
 distribution was originally created by James Hurt, Cognition, Inc."):
 Latin in four hands (sans, serif, script, blackletter), Greek, Cyrillic, Japanese
-kana and kanji, pictograms (flags, anchors, bells, card suits, crosses, stars), and
-map, weather, astronomical and mathematical signs.
+kana and kanji, and pictograms (flags, anchors, bells, card suits, crosses, stars).
 As non-digits for outlier exposure (digitstudio/data/negatives.py) they bring
 hundreds of real writing shapes where a hand-made template table brings dozens.
 
@@ -15,13 +14,11 @@ hundreds of real writing shapes where a hand-made template table brings dozens.
 them under). Left out:
 - every glyph a reader could take for a digit: digits themselves, O o I l i | S s
   Z z B b G g q, Greek Θ θ φ Φ β δ ζ ι ρ σ, Cyrillic З Б б Ч Ь ь Ф, Japanese
-  ろ る ら り の し ち つ ノ フ ワ ラ リ レ 七 ..., bare lines, arcs and rings (∩ ∪ ⊂), ∃;
+  ろ る ら り の し ち つ ノ フ ワ ラ リ レ 七 ..., bare lines, arcs and rings;
 - every letter, symbol and picture of the bench's unseen non-digits
   (tests/style_strokes.py NON_DIGITS_UNSEEN: P D J Q a e h n m r, π λ Σ Ω Ψ μ α η,
   ? ! & @ $ ~ ≈ ↑ brackets and braces, √, hearts, moons, suns, clouds, trees,
-  flowers), and their near kin (∈ beside €, ♀ and ☿ beside ♂, ♒ beside ≈, a hatched
-  box beside π), so that set stays unseen and its score measures what the model
-  generalises to.
+  flowers), so that set stays unseen and its score measures what the model generalises to.
 """
 
 from __future__ import annotations
@@ -44,10 +41,6 @@ GLYPHS: dict[str, str] = {
     "cyrillic": "ACDEGHKLMNQTUWXY[^`$cdeghiklmqtuwxy}",  # А Э Д И Г Ж К Л М Н Ш Т Ю Щ Х У Е Я Ц Ы ...
     "japanese": "".join(chr(c) for c in range(32, 225) if chr(c) not in _JAPANESE_LEFT_OUT),
     "symbolic": "89:ACDEFGIJKLMNOQRSTUVWXYZ[]^`abgijklmoxyz{|~",  # zigzags, polygons, flags, anchors, ...
-    "markers": "BCDEFGHILMNOP",  # map markers: square, triangles, diamond, star, crosses, filled triangles
-    "meteorology": "\"#$%&'(*",  # weather-map signs: octagon, asterisks, %, half disc, caret
-    "astrology": "!<=?@[]",  # sextile, Chiron, asterisk, Aries, Taurus, Gemini
-    "mathupp": "!\"#$&'@anwxz|~",  # ∓ ∔ × □ ≦ ≧ ≡ ∗ ∇ ℵ ÷ ⊥ ∠ ∴
 }
 
 
@@ -100,37 +93,3 @@ def pick_glyph_word(rng: np.random.Generator) -> tuple[Strokes, float]:
     # `left` ends with one more gap: empty space on the right, which keeps the glyphs'
     # proportions and is cropped away with the rest of the background.
     return [[(x / left, y) for x, y in stroke] for stroke in strokes], left
-
-
-RING_FONTS = ("greek", "cyrillic", "japanese", "symbolic", "markers", "meteorology", "astrology", "mathupp")
-
-
-def _busy(glyph: tuple[Strokes, float]) -> bool:
-    """A glyph with enough in it to be more than a dot, a bar or an arc inside a ring:
-    two strokes or more, 3+ box-lengths of pen path, not much wider than tall or taller
-    than wide (a ring around a dot or a bar is a dotted or slashed zero)."""
-    strokes, aspect = glyph
-    path = sum(float(np.hypot(*np.diff(np.array(stroke), axis=0).T).sum()) for stroke in strokes if len(stroke) > 1)
-    return len(strokes) >= 2 and path >= 3.0 and 0.5 <= aspect <= 2.0
-
-
-def pick_ringed_glyph(rng: np.random.Generator) -> tuple[Strokes, float]:
-    """A ring drawn around a glyph (as ⓐ, ©, ⊕ are), in a unit box, with its width /
-    height: a font of RING_FONTS (each equally likely), a `_busy` glyph of it at 45–62%
-    of the ring's size near its centre, and the ring (20 points, begun anywhere, closed
-    with up to 8% overlap) before or after it. No Latin fonts: a ringed C is ©, which
-    the bench keeps unseen. Rings around a dot or a slash are zeros (data/styles.py)
-    and stay out: `_busy` keeps glyphs with more in them."""
-    table = glyph_table()
-    fonts = [font for font in RING_FONTS if font in table]
-    inner = [glyph for glyph in table[fonts[int(rng.integers(len(fonts)))]] if _busy(glyph)]
-    strokes, aspect = inner[int(rng.integers(len(inner)))]
-    size = rng.uniform(0.45, 0.62)
-    width, height = (size, size / aspect) if aspect >= 1 else (size * aspect, size)
-    cx, cy = 0.5 + rng.normal(0, 0.03), 0.5 + rng.normal(0, 0.03)
-    glyph = [[(cx + (x - 0.5) * width, cy + (y - 0.5) * height) for x, y in stroke] for stroke in strokes]
-    start, turn = rng.uniform(0, 2 * np.pi), 2 * np.pi * rng.uniform(1.0, 1.08)
-    ring = [(0.5 + 0.5 * float(np.cos(start + t * turn)), 0.5 + 0.5 * float(np.sin(start + t * turn)))
-            for t in np.linspace(0, 1, 20)]
-    drawn = [ring] + glyph if rng.random() < 0.5 else glyph + [ring]
-    return drawn, float(rng.uniform(0.75, 1.3))

@@ -14,9 +14,7 @@ the model: letters (A E F H K M N R T V W X Y, shapes that no digit has), signs
 square, star, zigzag, wave, tick), random closed polygons of 3 or 4 corners, words of
 two or three of those letters, scattered dots and dashes, a few random strokes and
 dense scribbles, and glyphs of the Hershey vector fonts (`digitstudio.data.glyphs`:
-Latin in four hands, Greek, Cyrillic, Japanese, pictograms, map, weather, astronomical
-and mathematical signs), alone, as short words and inside a ring (as © and ⓐ are: a
-zero with something in it that is not a dot or a slash is not a zero).
+Latin in four hands, Greek, Cyrillic, Japanese, pictograms), alone and as short words.
 Letters and shapes that are also digits (O, I, l, S, Z, B, G, circles) are left out.
 
 Training with them: targets are soft (one-hot rows for digits, 0.1 everywhere for
@@ -31,7 +29,7 @@ import math
 
 import numpy as np
 
-from digitstudio.data.glyphs import pick_glyph, pick_glyph_word, pick_ringed_glyph
+from digitstudio.data.glyphs import pick_glyph, pick_glyph_word
 from digitstudio.data.strokes import draw_strokes, ellipse_points
 from digitstudio.drawing.preprocess import mnist_from_crop
 
@@ -45,7 +43,7 @@ from digitstudio.drawing.preprocess import mnist_from_crop
 # 65.7% and MNIST 99.50% at 10% non-digits, 70.3% and 99.34% at 20%.
 KINDS: dict[str, float] = {
     "letter": 0.06, "sign": 0.055, "pair": 0.055, "shape": 0.035, "polygon": 0.025, "word": 0.02, "marks": 0.01,
-    "strokes": 0.02, "scribble": 0.02, "glyph": 0.45, "glyph_word": 0.15, "ringed": 0.1,
+    "strokes": 0.02, "scribble": 0.02, "glyph": 0.525, "glyph_word": 0.175,
 }
 
 # Polylines in a unit box (x right, y down), as a hand would draw them.
@@ -223,9 +221,8 @@ def draw_negative(kind: str, rng: np.random.Generator, digits: np.ndarray | None
         return _word(rng)
     if kind == "marks":
         return _marks(rng)
-    if kind in ("glyph", "glyph_word", "ringed"):
-        pick = {"glyph": pick_glyph, "glyph_word": pick_glyph_word, "ringed": pick_ringed_glyph}[kind]
-        strokes, aspect = pick(rng)
+    if kind in ("glyph", "glyph_word"):
+        strokes, aspect = pick_glyph(rng) if kind == "glyph" else pick_glyph_word(rng)
         return _draw(strokes, rng, aspect)
     if kind in ("strokes", "scribble"):
         return _random_strokes(rng, scribble=kind == "scribble")
