@@ -72,7 +72,9 @@ def test_share_zero_changes_nothing_and_the_mixing_replays_per_batch():
 def test_the_spec_field_is_checked():
     assert validate(ModelSpec(layers=[], negatives=0.1, negatives_mix=0.5)).negatives_mix == 0.5
     with pytest.raises(SpecError, match="Mixed non-digits must be between 0 and 1"):
-        validate(ModelSpec(layers=[], negatives_mix=1.5))
+        validate(ModelSpec(layers=[], negatives=0.1, negatives_mix=1.5))
+    with pytest.raises(SpecError, match="Mixed non-digits needs non-digits to mix: set Non-digits above 0"):
+        validate(ModelSpec(layers=[], negatives_mix=0.5))
 
 
 def test_a_training_with_mixed_non_digits_runs_and_replays(small_mnist):

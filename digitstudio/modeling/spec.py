@@ -151,7 +151,7 @@ class ModelSpec:
                                 "exposure; data/negatives.py)", low=0.0, high=1.0, step=0.05)
     negatives_mix: float = _setting(0.0, "float", "Mixed non-digits",
                                     "share of the non-digits in each batch pasted over a digit, the target mixed by "
-                                    "their ink (mixture outlier exposure; data/mixing.py)",
+                                    "their ink (mixture outlier exposure; needs Non-digits; data/mixing.py)",
                                     low=0.0, high=1.0, step=0.1)
     input_scale: str = _setting("unit", "choice", "Input scale",
                                 "pixels fed as unit (0–1, the Keras examples) or raw (0–255, some tutorials)",
@@ -431,6 +431,9 @@ def validate(spec: ModelSpec) -> ModelSpec:
     spec = spec.replace(layers=layers, **{f.name: f.check(getattr(spec, f.name)) for f in FIELDS})
     if spec.lr_changes and spec.lr_schedule != "constant":
         raise SpecError("Learning-rate changes need the constant LR schedule (cosine sets the rate every batch).")
+    if spec.negatives_mix and not spec.negatives:
+        raise SpecError("Mixed non-digits needs non-digits to mix: set Non-digits above 0 (e.g. 0.1), "
+                        "or Mixed non-digits to 0.")
     return spec
 
 
