@@ -37,10 +37,10 @@ def mix_negatives(images, labels, share: float, seed: int, step):
     w·digit + (1 − w)·uniform, w = the digit's ink left outside the box / (that + the
     non-digit's ink pasted in; 1 when both are empty). Covering part of a digit with
     empty paper leaves its target whole, as random erasing does (Zhong et al., AAAI
-    2020); weighing covered ink as well gave MNIST 99.39% in a full training. The random numbers are stateless
-    (`tf.random.stateless_uniform`), seeded by (`seed`, `step`), step being the batch's
-    number (an int tensor). Digit rows, and non-digits paired with a non-digit, are
-    returned unchanged."""
+    2020); weighing covered ink as well gave MNIST 99.39% in a full training. The
+    random numbers are stateless (`tf.random.stateless_uniform`), seeded by (`seed`,
+    `step`), step being the batch's number (an int tensor). Digit rows, and non-digits
+    paired with a non-digit, are returned unchanged."""
     import tensorflow as tf
 
     n = tf.shape(images)[0]

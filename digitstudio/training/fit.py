@@ -436,7 +436,7 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     started = time.perf_counter()
     status, message = "completed", ""
     try:
-        mixing = spec.negatives > 0 and spec.negatives_mix > 0
+        mixing = spec.negatives_mix > 0  # validate() refuses it without non-digits to mix
         if spec.augment or mixing:
             before = None
             if mixing:
