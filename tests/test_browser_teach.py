@@ -1,6 +1,6 @@
 """Teach it your handwriting, in a real browser: draw a digit in a personal style, label
-it through "It was a" a handful of times, press "Teach the model", wait for the run, and
-see a fresh drawing in the same style read right."""
+it through "It was a" a handful of times, save a letter A with "Not a digit", press
+"Teach the model", wait for the run, and see a fresh drawing in the same style read right."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from browser_support import canvas_has_ink, open_app, stroke, wait_idle, wait_pr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from personal_styles import STYLES, place  # noqa: E402
+from style_strokes import ISSUE_INPUTS  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 STYLE = "ball-6"  # a 6 that is mostly a big ball with a short tick: the shipped CNN reads it as 0
@@ -38,8 +39,19 @@ def test_label_a_personal_style_teach_the_model_and_read_it_right(chrome, server
         before.append(draw(page, rng))
         wait_idle(page)
         page.locator(".st-key-it_was_a").get_by_role("radio", name=re.compile(r"^6( ✓)?$")).click()
-        page.get_by_text(f"{i + 1} of your digits saved").wait_for(timeout=90_000)
+        page.get_by_text(f"{i + 1} of your drawings saved").wait_for(timeout=90_000)
         wait_prediction(page, previous=before[-1])  # the canvas cleared: back to "–"
+    for _ in range(3):  # a letter A: "?", and saved as not a digit
+        for points in ISSUE_INPUTS["letter A"][1]:
+            stroke(page, points)
+        if canvas_has_ink(page):
+            break
+        page.wait_for_timeout(600)
+    assert wait_prediction(page, previous="–") == "?"
+    wait_idle(page)
+    page.get_by_role("button", name="Not a digit").click()
+    page.get_by_text(f"{LABELLED + 1} of your drawings saved").wait_for(timeout=90_000)
+    page.get_by_text("Saved as not a digit").wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "labelled.png"))
     page.locator('[data-testid="stTopNavLink"]', has_text="Your handwriting").click()
     page.wait_for_url("**/handwriting")
@@ -48,6 +60,7 @@ def test_label_a_personal_style_teach_the_model_and_read_it_right(chrome, server
     page.get_by_text("this model now reads your drawings").wait_for(timeout=300_000)  # the run finished
     wait_idle(page)
     page.get_by_text("Your held-out digits").first.wait_for(timeout=30_000)
+    page.get_by_text("Not a digit · 1 shown").first.wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "taught.png"), full_page=True)
     page.locator('[data-testid="stTopNavLink"]', has_text="Draw").click()
     wait_idle(page)

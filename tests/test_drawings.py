@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from digitstudio.data.extra import load_extra
+from digitstudio.data.extra import NOT_A_DIGIT, load_extra
 from digitstudio.storage.drawings import (
     CLASS,
     MAX_NICKNAME_CHARS,
@@ -114,11 +114,11 @@ def test_scopes_counts_gallery_and_deletes(store):
     add(store, 9, session="s3")
     ada, bo, anon = Scope.person("s1", "Ada"), Scope.person("s2", "Bo"), Scope.person("s3")
     whole_class = Scope.class_collection()
-    assert store.counts(ada) == {d: {1: 2, 2: 1}.get(d, 0) for d in range(10)}
+    assert store.counts(ada) == {d: {1: 2, 2: 1}.get(d, 0) for d in (*range(10), NOT_A_DIGIT)}
     assert store.count(bo) == 1 and store.count(anon) == 2 and store.count(whole_class) == 2
     assert {d.collection for d in store.list(whole_class)} == {CLASS}
     gallery = store.gallery(ada, per_digit=1)
-    assert sorted(gallery) == list(range(10)) and len(gallery[1]) == 1 and gallery[3] == []
+    assert sorted(gallery) == [*range(10), NOT_A_DIGIT] and len(gallery[1]) == 1 and gallery[3] == []
     assert gallery[1][0].image.shape == (28, 28)
     assert [d.label for d in store.list(ada, label=1)] == [1, 1]
     # Newest first.
@@ -149,6 +149,35 @@ def test_arrays_and_export_round_trip(store, tmp_path):
     path.write_bytes(data)
     x2, y2 = load_extra(path)  # train.py --extra-data takes the export as it is
     assert np.array_equal(x2, x) and np.array_equal(y2, y)
+
+
+def test_not_a_digit_drawings_are_kept_apart_from_the_digits(store, tmp_path):
+    ada = Scope.person("s1", "Ada")
+    add(store, 3, nickname="Ada")
+    other = add(store, NOT_A_DIGIT, nickname="Ada", predicted=4)
+    add(store, 7, nickname="Ada")
+    assert not other.misread  # the stored top digit cannot tell whether the model was "not sure"
+    assert store.counts(ada)[NOT_A_DIGIT] == 1 and store.count(ada) == 3
+    assert [d.id for d in store.gallery(ada)[NOT_A_DIGIT]] == [other.id]
+    x, y, ids = store.arrays(ada)
+    assert y.tolist() == [3, 7] and other.id not in ids  # the digits only: confusion matrices stay 10×10
+    others, y_others, other_ids = store.arrays(ada, not_digits=True)
+    assert others.shape == (1, 28, 28) and y_others.tolist() == [NOT_A_DIGIT] and other_ids == [other.id]
+    data = store.export_zip(ada)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert f"canvas/{other.id}-not-a-digit.png" in archive.namelist()
+        with np.load(io.BytesIO(archive.read("digits.npz")), allow_pickle=False) as npz:
+            assert npz["y"].tolist() == [3, 7] and np.array_equal(npz["not_digits"], others)
+            assert npz["not_digit_ids"].tolist() == [other.id]
+    path = tmp_path / "mine.zip"
+    path.write_bytes(data)
+    x2, y2 = load_extra(path)  # train.py --extra-data reads the digits
+    assert np.array_equal(x2, x) and y2.tolist() == [3, 7]
+    store.delete_all(ada)
+    add(store, NOT_A_DIGIT, nickname="Ada")  # only non-digits: still a valid export
+    with zipfile.ZipFile(io.BytesIO(store.export_zip(ada))) as archive:
+        with np.load(io.BytesIO(archive.read("digits.npz")), allow_pickle=False) as npz:
+            assert npz["x"].shape == (0, 28, 28) and npz["not_digits"].shape == (1, 28, 28)
 
 
 def test_empty_export_says_so(store):
@@ -184,8 +213,8 @@ def test_thirty_sessions_labelling_at_once_lose_nothing(store):
 
 
 def test_bad_input_is_refused(store):
-    for label in (10, -1, True, "3", 2.0, None):
-        with pytest.raises(ValueError, match="label must be a digit"):
+    for label in (11, -1, True, "3", 2.0, None):
+        with pytest.raises(ValueError, match="label must be a digit 0–9 or 10 \\(not a digit\\)"):
             store.add(label=label, image=digit_image(), session_id="s1")
     with pytest.raises(ValueError, match="empty drawing"):
         store.add(label=1, image=np.zeros((28, 28), np.float32), session_id="s1")

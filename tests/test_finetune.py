@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from digitstudio.data.extra import NOT_A_DIGIT
+from digitstudio.data.negatives import make_negatives, soft_targets
 from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold, threshold_for_model
 from digitstudio.explain.accuracy import accuracy_by_digit, confusion_matrix, most_confused
 from digitstudio.modeling.spec import ModelSpec
@@ -61,11 +63,23 @@ def test_replay_dataset_batches_carry_both_halves():
     settings = FinetuneSettings(steps=3, batch_size=8, augment=False)
     batches = list(replay_dataset(user_x, np.full(5, 7, np.uint8), mnist_x, np.full(100, 1, np.uint8), settings))
     assert len(batches) == 3
-    for images, labels in batches:
-        images, labels = images.numpy(), labels.numpy()
+    for images, targets in batches:
+        images, targets = images.numpy(), targets.numpy()
         assert images.shape == (8, 28, 28, 1) and images.dtype == np.float32
-        assert labels[:4].tolist() == [7] * 4 and labels[4:].tolist() == [1] * 4
+        assert targets.shape == (8, 10) and targets.dtype == np.float32  # one-hot rows
+        assert targets.argmax(1).tolist() == [7] * 4 + [1] * 4 and targets.max(1).tolist() == [1.0] * 8
         assert images[:4].min() == 1.0 and images[4:].max() == 0.0
+
+
+def test_replay_dataset_teaches_not_a_digit_as_the_uniform_distribution():
+    settings = FinetuneSettings(steps=2, batch_size=8, augment=False)
+    user_y = np.array([NOT_A_DIGIT, NOT_A_DIGIT, 3], np.uint8)
+    batches = list(replay_dataset(np.full((3, 28, 28), 9, np.uint8), user_y, np.zeros((50, 28, 28), np.uint8),
+                                  np.full(50, 2, np.uint8), settings))
+    user_targets = np.concatenate([targets.numpy()[:4] for _, targets in batches])
+    uniform = np.all(np.isclose(user_targets, 0.1), axis=1)
+    assert uniform.sum() > 0 and np.all(user_targets[~uniform].argmax(1) == 3)
+    assert np.allclose(user_targets.sum(1), 1.0)
 
 
 def test_check_digits():
@@ -73,6 +87,12 @@ def test_check_digits():
         check_digits(np.zeros((3, 28, 28), np.uint8), np.zeros(3, np.uint8))
     with pytest.raises(FinetuneError, match="uint8"):
         check_digits(np.zeros((20, 28, 28), np.float32), np.zeros(20, np.uint8))
+    # not-a-digit drawings count towards MIN_DIGITS and come after the digits, labelled NOT_A_DIGIT
+    x, y = check_digits(np.zeros((4, 28, 28), np.uint8), np.arange(4, dtype=np.uint8),
+                        np.ones((MIN_DIGITS - 4, 28, 28), np.uint8))
+    assert len(x) == MIN_DIGITS and y.tolist() == [0, 1, 2, 3] + [NOT_A_DIGIT] * (MIN_DIGITS - 4)
+    with pytest.raises(FinetuneError, match="not-a-digit drawings"):
+        check_digits(np.zeros((10, 28, 28), np.uint8), np.zeros(10, np.uint8), np.zeros((2, 28, 27), np.uint8))
 
 
 def test_accuracy_helpers():
@@ -124,7 +144,7 @@ def test_finetune_reports_before_after_and_saves_as_a_run(parent, small_mnist, t
     assert 0 <= report["mnist_after"] <= 1 and result.test_accuracy == report["mnist_after"]
     # one prediction pass gives the test numbers: they match what Keras's evaluate reports
     loss, accuracy = result.model.evaluate(small_mnist.x_test.astype(np.float32)[..., None] / 255,
-                                           small_mnist.y_test.astype(np.int64), verbose=0)
+                                           soft_targets(small_mnist.y_test), verbose=0)
     assert result.test_accuracy == pytest.approx(accuracy, abs=1e-6)
     assert result.test_loss == pytest.approx(loss, rel=1e-4)
     assert result.spec.epochs == TINY.epochs and result.spec.learning_rate == TINY.learning_rate
@@ -186,3 +206,38 @@ def test_finetune_task_is_what_a_queue_calls(parent, small_mnist):
     assert held["drawing_ids"] == [ids[i] for i in held["indices"]] and held["drawing_ids"]
     with pytest.raises(FinetuneError):
         finetune_task(parent, x[:3], y[:3])
+
+
+def test_teaching_not_a_digit_lowers_the_models_confidence_on_them(parent, small_mnist):
+    # A class draws non-digits (the synthetic ones of data/negatives.py stand in for them) and
+    # labels them "not a digit": on the held-out ones the fine-tuned model's top probability
+    # is lower than after the same fine-tune without them (they move toward the uniform
+    # distribution), and the report scores them.
+    x, y = user_digits(small_mnist, 20)
+    others = make_negatives(40, seed=3)
+    parent_top = parent.predict(others[..., None].astype(np.float32) / 255, verbose=0).max(1)
+    threshold = float(np.median(parent_top))
+    settings = FinetuneSettings(steps=100, epochs=2, batch_size=32, learning_rate=3e-3)
+    ids = list(range(1, 61))
+    result = finetune(parent, x, y, small_mnist, not_digits=others, parent_threshold=threshold,
+                      drawing_ids=ids, settings=settings)
+    assert result.status == "completed", result.message
+    report = result.comparison()
+    held = np.array(result.holdout["indices"])
+    held_others = held[held >= 20]
+    assert report["not_digits"]["n"] == len(held_others) == 8  # 20% of 40
+    assert report["user_not_digits_trained"] == 32 and report["user_digits_trained"] == 20 - (len(held) - 8)
+    assert report["not_digits"]["before"] == pytest.approx(
+        np.mean(parent_top[held_others - 20] < threshold))
+    held_images = others[held_others - 20][..., None].astype(np.float32) / 255
+    after = result.model.predict(held_images, verbose=0).max(1)
+    control = finetune(parent, x, y, small_mnist, settings=settings).model  # the same without them
+    assert after.mean() < control.predict(held_images, verbose=0).max(1).mean() - 0.1
+    assert report["not_digits"]["after"] == pytest.approx(np.mean(after < result.not_sure["threshold"]))
+    assert result.holdout["drawing_ids"] == [ids[i] for i in held]
+    assert "32 not-a-digit drawings" in result.data_source
+    # only not-a-digit drawings: the MNIST half keeps the digits; nothing to score per digit
+    only = finetune(parent, np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), small_mnist,
+                    not_digits=others[:12], settings=TINY)
+    assert only.status == "completed" and only.comparison()["user_before"] is None
+    assert only.not_digits["before"] is None and only.not_digits["n"] == 2

@@ -55,9 +55,9 @@ def test_it_was_a_saves_the_drawing_clears_the_canvas_and_counts(small_mnist):
     assert not at.exception
     assert at.session_state["drawing_rgba"] is None  # cleared, ready for the next
     assert any("Saved as a" in s.value for s in at.success)
-    assert any("1 of your digits saved" in c.value for c in at.caption)
+    assert any("1 of your drawings saved" in c.value for c in at.caption)
     at = label(at, canvas_of(small_mnist.x_test[1]), 3)
-    assert any("2 of your digits saved" in c.value for c in at.caption)
+    assert any("2 of your drawings saved" in c.value for c in at.caption)
 
 
 def test_your_handwriting_shows_them_and_teaches_the_model(small_mnist, monkeypatch):
@@ -163,3 +163,54 @@ def test_a_frame_along_the_canvas_edge_is_read_not_refused_as_mostly_ink():
     assert not at.exception
     assert not any("mostly ink" in i.value for i in at.info)
     assert at.metric[0].value != "–"  # read (a digit or "?"), not refused
+
+
+def not_a_digit(at: AppTest, canvas: np.ndarray) -> AppTest:
+    at.session_state["drawing_rgba"] = canvas
+    at.run()
+    return next(b for b in at.button if b.label == "Not a digit").click().run()
+
+
+def test_not_a_digit_is_saved_shown_and_taught(small_mnist, monkeypatch):
+    # A letter A gets "?"; "Not a digit" saves it (label 10) and clears the canvas. With ten
+    # digits and four non-digits, Your handwriting scores and shows them apart, and Teach the
+    # model trains on both: the run and its report say so.
+    from style_strokes import ISSUE_INPUTS, NON_DIGITS, render
+
+    import ui.handwriting as handwriting
+    from digitstudio.data.extra import NOT_A_DIGIT
+
+    monkeypatch.setattr(handwriting, "TEACH_SETTINGS", FinetuneSettings(steps=8, epochs=2, batch_size=16))
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.sidebar.text_input(key="nickname").input("Sam").run()
+    at = not_a_digit(at, render(ISSUE_INPUTS["letter A"][1]))
+    assert not at.exception and at.session_state["drawing_rgba"] is None
+    assert [x.value for x in at.success] == ["Saved as not a digit — the model was not sure either."]
+    assert any("1 of your drawings saved" in c.value for c in at.caption)
+    for drawing in (ISSUE_INPUTS["plus"][1], NON_DIGITS["letter"][0], NON_DIGITS["shape"][0]):
+        at = not_a_digit(at, render(drawing))
+    for i in range(10):
+        at = label(at, canvas_of(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
+    store = handwriting.drawing_store()
+    assert store.counts(handwriting.Scope.person("any", "Sam"))[NOT_A_DIGIT] == 4
+
+    at.switch_page("views/handwriting.py").run()
+    assert not at.exception
+    unsure = next(m for m in at.metric if m.label == "Your non-digits called “not sure”")
+    assert unsure.value.endswith("%") and "4 drawings" in unsure.proto.delta
+    assert any(md.value.startswith("**Not a digit** · 4 shown") for md in at.markdown)
+    teach = next(b for b in at.button if b.label == "Teach the model")
+    assert not teach.disabled and "14 drawings" in teach.help
+    teach.click().run()
+    from ui.resources import run_store, training_manager
+    from ui.sidebar import JOB_KEY
+
+    snapshot = training_manager().wait(at.session_state[JOB_KEY], timeout=300)
+    assert snapshot.state == "completed", snapshot.message
+    report = run_store().get(snapshot.run_id)["finetune"]
+    assert report["user_not_digits_trained"] == 3 and report["not_digits"]["n"] == 1  # 20% of 4 held out
+    assert report["not_digits"]["before"] is not None  # scored with the shipped model's threshold
+    at.run()
+    at.run()
+    assert " not-a-digit drawings, " in at.session_state["active_model"].label
+    assert any(m.label == "Held-out non-digits called “not sure”" for m in at.metric)

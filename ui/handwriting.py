@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from digitstudio.drawing.predict import Prediction
+from digitstudio.data.extra import NOT_A_DIGIT
+from digitstudio.drawing.predict import Prediction, not_sure_threshold
 from digitstudio.storage.drawings import DrawingStore, LabellingThrottled, Scope, StoreUnavailable, clean_nickname
 from digitstudio.training.finetune import FinetuneError, FinetuneSettings, finetune_spec, finetune_task
 from digitstudio.training.jobs import JobLimitError
@@ -50,9 +51,11 @@ def nickname_input() -> None:
                       st.session_state.get(NICKNAME_KEY, ""))}))
 
 
-def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model: ModelRef) -> None:
-    """The "It was a" callback: store the drawing with its label, then clear the canvas."""
-    label = st.session_state.get(LABEL_KEY)
+def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model: ModelRef,
+                label: int | None = None) -> None:
+    """The "It was a" and "Not a digit" callback: store the drawing with its label (the
+    tapped digit, or `label`), then clear the canvas."""
+    label = st.session_state.get(LABEL_KEY) if label is None else label
     if label is None:
         return
     st.session_state[LABEL_KEY] = None
@@ -68,9 +71,13 @@ def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model:
     except (StoreUnavailable, ValueError) as exc:
         st.session_state[_FEEDBACK] = ("error", str(exc))
         return
-    right = prediction is not None and not prediction.not_sure and prediction.digit == int(label)
-    st.session_state[_FEEDBACK] = ("success", f"Saved as {a_digit(int(label))}"
-                                   + (" — the model was right." if right else "."))
+    if label == NOT_A_DIGIT:
+        right = prediction is not None and prediction.not_sure
+        text = "Saved as not a digit" + (" — the model was not sure either." if right else ".")
+    else:
+        right = prediction is not None and not prediction.not_sure and prediction.digit == int(label)
+        text = f"Saved as {a_digit(int(label))}" + (" — the model was right." if right else ".")
+    st.session_state[_FEEDBACK] = ("success", text)
     clear_drawing()
 
 
@@ -92,8 +99,11 @@ def label_control(image: np.ndarray, canvas, prediction: Prediction | None, mode
              format_func=lambda d: f"{d} ✓" if prediction is not None and not prediction.not_sure
              and d == prediction.digit else str(d),
              help="Tell the model what you meant: your drawing is saved with this label for "
-                  "“Your handwriting”, where you can teach the model your style. Not a digit? "
-                  "Just clear the canvas.")
+                  "“Your handwriting”, where you can teach the model your style.")
+    st.button("Not a digit", key="not_a_digit", icon=":material/block:", type="tertiary",
+              on_click=_save_label, args=(image, canvas, prediction, model, NOT_A_DIGIT),
+              help="A letter, a sign, a doodle? Save it as not a digit: “Teach the model” then teaches "
+                   "it to say “not sure” to drawings like it.")
     label_feedback()
 
 
@@ -108,7 +118,7 @@ def label_feedback() -> None:
         st.caption(str(exc))
         return
     if saved:
-        st.caption(f"{saved} of your digits saved · see them in **Your handwriting**.")
+        st.caption(f"{saved} of your drawings saved · see them in **Your handwriting**.")
 
 
 def is_teacher() -> bool:
@@ -141,16 +151,20 @@ def parent_record(model: ModelRef) -> dict:
 
 
 def teach(scope: Scope, model, ref: ModelRef) -> str:
-    """Queue a fine-tune of the active model on the scope's digits; "" or why not."""
+    """Queue a fine-tune of the active model on the scope's digits and not-a-digit
+    drawings; "" or why not."""
     if ref.input_scale != 1.0:
         return "This model reads raw 0–255 pixels; fine-tuning is for models that read 0–1 pixels."
     try:
         x, y, ids = drawing_store().arrays(scope)
+        others, _, other_ids = drawing_store().arrays(scope, not_digits=True)
         record = parent_record(ref)
         parent = ref.run_id or "shipped CNN"
         kind = CLASS_FINETUNE if scope.whole_class else "fine-tune"
-        task = finetune_task(model, x, y, parent_id=parent, parent_spec=record.get("spec"),
-                             mnist_before=record.get("test_accuracy"), drawing_ids=ids, settings=TEACH_SETTINGS)
+        task = finetune_task(model, x, y, not_digits=others, parent_threshold=not_sure_threshold(record),
+                             parent_id=parent,
+                             parent_spec=record.get("spec"), mnist_before=record.get("test_accuracy"),
+                             drawing_ids=ids + other_ids, settings=TEACH_SETTINGS)
         st.session_state[JOB_KEY] = training_manager().submit(finetune_spec(record.get("spec"), TEACH_SETTINGS),
                                                               label=f"{kind} of {parent}", owner=session_id(),
                                                               task=task)

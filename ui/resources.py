@@ -96,8 +96,10 @@ def run_ref(run: dict) -> ModelRef:
     if run.get("status") == "uploaded":
         details.append("uploaded")
     if run.get("finetune"):
-        trained = run["finetune"].get("user_digits_trained")
-        details.append((run.get("label") or "fine-tune") + (f" on {trained} drawn digits" if trained else ""))
+        trained, others = run["finetune"].get("user_digits_trained"), run["finetune"].get("user_not_digits_trained")
+        drawn = " and ".join(part for part in (f"{trained} drawn digits" if trained else "",
+                                               f"{others} not-a-digit drawings" if others else "") if part)
+        details.append((run.get("label") or "fine-tune") + (f" on {drawn}" if drawn else ""))
     if run.get("test_accuracy") is not None:
         details.append(f"{run['test_accuracy']:.1%} test")
     return ModelRef(path=str(run_store().model_path(run["id"])), run_id=run["id"], input_scale=pixel_factor(run),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.explain.accuracy import most_confused
 from digitstudio.explain.inspection import evaluation_from_probabilities
 from digitstudio.storage.drawings import Scope, StoreUnavailable
@@ -33,7 +34,9 @@ def _wall() -> None:
         st.info("No class digits yet. Students draw on the **Draw** page and tap **It was a**; in classroom mode "
                 "(DIGIT_STUDIO_CLASSROOM=1) their digits land here.")
         return
-    picture_row([255 - d.image for d in newest], [f"{d.label} · {d.nickname or 'anon'}" for d in newest], 56)
+    names = ["not a digit" if d.label == NOT_A_DIGIT else str(d.label) for d in newest]
+    picture_row([255 - d.image for d in newest], [f"{name} · {d.nickname or 'anon'}" for name, d in zip(names, newest)],
+                56)
 
 
 def class_page() -> None:
@@ -43,6 +46,7 @@ def class_page() -> None:
     store = drawing_store()
     try:
         x, y, _ = store.arrays(Scope.class_collection())
+        others, _, _ = store.arrays(Scope.class_collection(), not_digits=True)
     except StoreUnavailable:
         return
     if len(y) and predictor is not None:
@@ -56,6 +60,11 @@ def class_page() -> None:
                       if worst else "No misreads.")
         with right:
             st.altair_chart(confusion_chart(ev), width="stretch")
+    if len(others) and predictor is not None:
+        top = predictor.probabilities(others.astype(np.float32) / 255).reshape(-1, 10).max(axis=1)
+        unsure = int(np.sum(top < (predictor.threshold or 0.0)))
+        st.caption(f"The class saved {len(others)} drawings as “Not a digit”; {ref.label} says “not sure” to "
+                   f"{unsure} of them. Teaching the model on the class's drawings teaches it those too.")
     teacher_login()
     if not is_teacher():
         st.caption("Teaching and clearing are for the teacher.")
@@ -64,7 +73,7 @@ def class_page() -> None:
         st.markdown("**Teacher**")
         cols = st.columns(2)
         if cols[0].button("Teach the model on the class's digits", type="primary", icon=":material/school:",
-                          disabled=predictor is None or len(y) == 0):
+                          disabled=predictor is None or len(y) + len(others) == 0):
             problem = teach(Scope.class_collection(), predictor.model, ref)
             (st.warning if problem else st.success)(problem or "Queued: progress below. When it finishes, it is "
                                                                 "the model everyone draws with.")

@@ -1,5 +1,6 @@
-"""Your handwriting: the digits you labelled with "It was a", how well the active model
-reads them, and "Teach the model" to fine-tune it on them. Opens at /handwriting."""
+"""Your handwriting: the digits you labelled with "It was a" (and the drawings you saved
+as "Not a digit"), how well the active model reads them, and "Teach the model" to
+fine-tune it on them. Opens at /handwriting."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.explain.inspection import evaluation_from_probabilities
 from digitstudio.storage.drawings import StoreUnavailable
 from digitstudio.training.finetune import MIN_DIGITS
@@ -20,16 +22,27 @@ from ui.sidebar import JOB_KEY
 PER_DIGIT = 16  # drawings shown per digit
 
 
-def _gallery(drawings: dict, reads: dict[int, int]) -> None:
-    for digit in range(10):
-        shown = drawings.get(digit) or []
+def _gallery(drawings: dict, reads: dict[int, int | None]) -> None:
+    """Each label's newest drawings; `reads`: drawing id → the digit the model reads,
+    None for "not sure"."""
+    for label in (*range(10), NOT_A_DIGIT):
+        shown = drawings.get(label) or []
         if not shown:
             continue
-        wrong = sum(reads[d.id] != digit for d in shown)
-        st.markdown(f"**{digit}** · {len(shown)} shown" + (f" · :red[{wrong} misread]" if wrong else ""))
+        wrong = sum(d.id in reads and reads[d.id] != (None if label == NOT_A_DIGIT else label) for d in shown)
+        name = "Not a digit" if label == NOT_A_DIGIT else str(label)
+        st.markdown(f"**{name}** · {len(shown)} shown" + (f" · :red[{wrong} misread]" if wrong else ""))
         pictures = [255 - d.image for d in shown]  # dark ink on white reads better on a projector
-        captions = [f"#{d.id} ✓" if reads[d.id] == digit else f"#{d.id} read as {reads[d.id]} ✗" for d in shown]
-        picture_row(pictures, captions, 64)
+        picture_row(pictures, [_caption(d.id, label, reads) for d in shown], 64)
+
+
+def _caption(drawing_id: int, label: int, reads: dict[int, int | None]) -> str:
+    if drawing_id not in reads:  # no model loaded
+        return f"#{drawing_id}"
+    read = reads[drawing_id]
+    if label == NOT_A_DIGIT:
+        return f"#{drawing_id} not sure ✓" if read is None else f"#{drawing_id} read as {read} ✗"
+    return f"#{drawing_id} ✓" if read == label else f"#{drawing_id} read as {'?' if read is None else read} ✗"
 
 
 def _comparison(run: dict) -> None:
@@ -37,19 +50,30 @@ def _comparison(run: dict) -> None:
     report = run.get("finetune") or {}
     if not report:
         return
+    others = report.get("not_digits") or {}
+    trained_others = report.get("user_not_digits_trained") or 0
+    held = sum((report.get("holdout") or {}).get("counts", {}).values()) + (others.get("n") or 0)
     st.markdown(f"**Last fine-tune** (run `{run['id']}`): trained on {report.get('user_digits_trained', 0)} of your "
-                f"digits, tested on {sum((report.get('holdout') or {}).get('counts', {}).values())} it never saw.")
+                f"digits" + (f" and {trained_others} not-a-digit drawings" if trained_others else "")
+                + f", tested on {held} it never saw.")
 
     def pct(value) -> str:
         return f"{value:.1%}" if value is not None else "–"
 
-    cols = st.columns(2)
+    cols = st.columns(3 if others.get("n") else 2)
     cols[0].metric("Your held-out digits", pct(report.get("user_after")), f"from {pct(report.get('user_before'))}",
                    delta_color="off", delta_arrow="off")
     cols[1].metric("MNIST test digits", pct(report.get("mnist_after")), f"from {pct(report.get('mnist_before'))}",
                    delta_color="off", delta_arrow="off")
-    rows = [{"digit": digit, "held out": entry.get("n", 0), "before": entry.get("before"), "after": entry.get("after")}
+    if others.get("n"):
+        cols[2].metric("Held-out non-digits called “not sure”", pct(others.get("after")),
+                       f"from {pct(others.get('before'))}", delta_color="off", delta_arrow="off")
+    rows = [{"digit": str(digit), "held out": entry.get("n", 0), "before": entry.get("before"),
+             "after": entry.get("after")}
             for digit, entry in sorted((int(k), v) for k, v in (report.get("user_by_digit") or {}).items())]
+    if others.get("n"):
+        rows.append({"digit": "not a digit (“not sure”)", "held out": others["n"], "before": others.get("before"),
+                     "after": others.get("after")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                  column_config={"before": st.column_config.NumberColumn(format="percent"),
                                 "after": st.column_config.NumberColumn(format="percent")})
@@ -61,6 +85,7 @@ def handwriting_page() -> None:
     try:
         scope = my_scope()
         x, y, ids = store.arrays(scope)
+        others, _, other_ids = store.arrays(scope, not_digits=True)
         drawings = store.gallery(scope, per_digit=PER_DIGIT)
     except StoreUnavailable as exc:
         st.error(str(exc))
@@ -69,27 +94,37 @@ def handwriting_page() -> None:
     if not st.session_state.get("nickname"):
         st.caption(":material/info: Without a nickname your digits belong to this browser tab: set one in the "
                    "sidebar to find them again after a reload. (Anyone using the same nickname shares them.)")
-    if len(y) == 0:
+    if len(y) + len(others) == 0:
         st.info("No digits yet. On the **Draw** page, draw a digit and tap what it really was under "
-                "**It was a**: each one is saved here.")
+                "**It was a** (or **Not a digit** for a letter, a sign or a doodle): each one is saved here.")
         return
-    reads = {}
+    reads: dict[int, int | None] = {}
     if predictor is not None:
-        ev = evaluation_from_probabilities(predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10), y)
-        reads = dict(zip(ids, ev.predictions.tolist()))
         left, right = st.columns([1, 2.5])
-        left.metric(f"{ref.label} reads your digits", f"{ev.accuracy:.0%}", f"{ev.n} digits",
-                    delta_color="off", delta_arrow="off")
-        pairs = ev.most_confused(3)
-        left.caption("Misread most: " + ", ".join(f"a {t} as {p} ({n}×)" for t, p, n in pairs) if pairs else
-                     "No misreads.")
-        right.altair_chart(per_class_chart(ev).properties(height=200), width="stretch")
-    _teach_box(len(y), predictor, ref)
+        if len(y):
+            ev = evaluation_from_probabilities(predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10), y)
+            reads = dict(zip(ids, ev.predictions.tolist()))
+            left.metric(f"{ref.label} reads your digits", f"{ev.accuracy:.0%}", f"{ev.n} digits",
+                        delta_color="off", delta_arrow="off")
+            pairs = ev.most_confused(3)
+            left.caption("Misread most: " + ", ".join(f"a {t} as {p} ({n}×)" for t, p, n in pairs) if pairs else
+                         "No misreads.")
+            right.altair_chart(per_class_chart(ev).properties(height=200), width="stretch")
+        if len(others):
+            probs = predictor.probabilities(others.astype(np.float32) / 255).reshape(-1, 10)
+            unsure = probs.max(axis=1) < (predictor.threshold or 0.0)  # no threshold: never "not sure"
+            reads.update({i: None if u else int(d) for i, u, d in zip(other_ids, unsure, probs.argmax(axis=1))})
+            left.metric("Your non-digits called “not sure”", f"{unsure.mean():.0%}", f"{len(others)} drawings",
+                        delta_color="off", delta_arrow="off",
+                        help="Drawings you saved as “Not a digit”: the share the model answers “?” "
+                             "(top probability under its threshold)"
+                             + ("" if predictor.threshold is not None else "; this model has no threshold"))
+    _teach_box(len(y) + len(others), predictor, ref)
     job = training_manager().snapshot(st.session_state.get(JOB_KEY))
     if job is not None and job.state is JobState.COMPLETED and job.run_id and job.label.startswith("fine-tune"):
         _comparison(run_store().get(job.run_id))
-    _gallery(drawings, reads or {d.id: d.label for row in drawings.values() for d in row})
-    _manage(scope, ids)
+    _gallery(drawings, reads)
+    _manage(scope, ids + other_ids)
 
 
 def _teach_box(count: int, predictor, ref) -> None:
@@ -97,14 +132,16 @@ def _teach_box(count: int, predictor, ref) -> None:
         st.markdown("**Teach the model your handwriting**")
         st.caption("Fine-tunes the model you draw with on your digits. Each batch is half your digits and half "
                    "MNIST digits it already knows (experience replay, Robins 1995; Chaudhry et al. 2019): with "
-                   "only your digits it would forget MNIST. About a fifth of your digits are held out "
+                   "only your digits it would forget MNIST. Drawings you saved as “Not a digit” are taught as "
+                   "“no digit stands out” (equal probability for all ten), so it learns to say “not sure” to "
+                   "drawings like them. About a fifth of your drawings are held out "
                    "(at least one of each digit you labelled twice or more) to show the gain honestly: before → "
-                   "after, on digits it was not taught. With few digits that is a small, noisy test.")
-        why_not = f"Label at least {MIN_DIGITS} digits first." if count < MIN_DIGITS else ""
+                   "after, on drawings it was not taught. With few drawings that is a small, noisy test.")
+        why_not = f"Label at least {MIN_DIGITS} drawings first." if count < MIN_DIGITS else ""
         if predictor is None:
             why_not = "No model is loaded."
         if st.button("Teach the model", type="primary", icon=":material/school:", disabled=bool(why_not),
-                     help=why_not or f"Fine-tune {ref.label} on your {count} digits (about half a minute)"):
+                     help=why_not or f"Fine-tune {ref.label} on your {count} drawings (about half a minute)"):
             problem = teach(my_scope(), predictor.model, ref)
             if problem:
                 st.warning(problem)

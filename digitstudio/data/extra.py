@@ -5,6 +5,10 @@ An extra-digits .npz holds two arrays, the same layout as one MNIST split:
     x  uint8 (n, 28, 28)  the digits as the model sees them (white ink on black, 0–255)
     y  uint8 (n,)         their labels 0–9
 
+The app's export may add `not_digits` uint8 (m, 28, 28): drawings labelled "not a
+digit" (`NOT_A_DIGIT`), which a fine-tune teaches toward the uniform distribution
+(outlier exposure, as `data/negatives.py`). `train.py --extra-data` reads x and y only.
+
 `train.py --extra-data FILE.npz` adds them to MNIST's training split
 (`with_extra`). The app's export (`export_zip`) is a .zip holding `digits.npz`
 plus the original canvas images, so an engineer can use them anywhere.
@@ -26,13 +30,18 @@ from digitstudio.data.mnist import DataError, MnistData, check_digits
 
 NPZ_NAME = "digits.npz"
 KEYS = ("x", "y")
+# The label of a drawing its author says is not a digit (a letter, a sign, a doodle): stored
+# in the drawings database beside the digits 0–9, trained toward the uniform distribution.
+NOT_A_DIGIT = 10
 README = """Digit Studio: labelled digits
 digits.npz   x uint8 (n, 28, 28): the digits as the model saw them (white on black, 0-255)
              y uint8 (n,): the labels 0-9
              ids int64 (n,): the drawing ids (file names in canvas/)
-canvas/      the original canvas drawings, <id>-label<digit>.png
+             not_digits uint8 (m, 28, 28), not_digit_ids int64 (m,): drawings labelled
+             "not a digit" (only when there are some)
+canvas/      the original canvas drawings, <id>-label<digit>.png or <id>-not-a-digit.png
 Load: d = numpy.load("digits.npz"); x, y = d["x"], d["y"]
-Train on MNIST plus these: python train.py --extra-data digits.npz
+Train on MNIST plus these: python train.py --extra-data digits.npz (reads x and y only)
 """
 
 
@@ -44,12 +53,18 @@ def check_arrays(x: Any, y: Any, name: str = "extra digits") -> tuple[np.ndarray
     return x, y.astype(np.uint8)
 
 
-def npz_bytes(x: np.ndarray, y: np.ndarray, ids: Iterable[int] | None = None) -> bytes:
-    """x, y (and optional drawing ids) → the bytes of an extra-digits .npz."""
+def npz_bytes(x: np.ndarray, y: np.ndarray, ids: Iterable[int] | None = None,
+              not_digits: np.ndarray | None = None, not_digit_ids: Iterable[int] | None = None) -> bytes:
+    """x, y (and optional drawing ids), and optional not-a-digit drawings uint8
+    (m, 28, 28) with their ids → the bytes of an extra-digits .npz."""
     x, y = check_arrays(x, y)
     arrays = {"x": x, "y": y}
     if ids is not None:
         arrays["ids"] = np.asarray(list(ids), np.int64)
+    if not_digits is not None and len(not_digits):
+        arrays["not_digits"], _ = check_arrays(not_digits, np.zeros(len(not_digits), np.uint8), "not-a-digit drawings")
+        if not_digit_ids is not None:
+            arrays["not_digit_ids"] = np.asarray(list(not_digit_ids), np.int64)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()
@@ -101,13 +116,18 @@ def export_zip(drawings: list) -> bytes:
     an empty download would only confuse."""
     if not drawings:
         raise ValueError("There are no labelled digits to export yet: label some drawings first.")
-    x = np.stack([drawing.image for drawing in drawings]).astype(np.uint8)
-    y = np.array([drawing.label for drawing in drawings], np.uint8)
+    digits = [drawing for drawing in drawings if drawing.label != NOT_A_DIGIT]
+    others = [drawing for drawing in drawings if drawing.label == NOT_A_DIGIT]
+    x = np.array([drawing.image for drawing in digits], np.uint8).reshape(-1, 28, 28)
+    y = np.array([drawing.label for drawing in digits], np.uint8)
+    not_digits = np.array([drawing.image for drawing in others], np.uint8).reshape(-1, 28, 28)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(NPZ_NAME, npz_bytes(x, y, [drawing.id for drawing in drawings]))
+        archive.writestr(NPZ_NAME, npz_bytes(x, y, [drawing.id for drawing in digits], not_digits,
+                                             [drawing.id for drawing in others]))
         archive.writestr("README.txt", README)
         for drawing in drawings:
             if drawing.canvas_png:
-                archive.writestr(f"canvas/{drawing.id}-label{drawing.label}.png", drawing.canvas_png)
+                name = "not-a-digit" if drawing.label == NOT_A_DIGIT else f"label{drawing.label}"
+                archive.writestr(f"canvas/{drawing.id}-{name}.png", drawing.canvas_png)
     return buffer.getvalue()

@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.data.glyphs import pick_glyph, pick_glyph_word
 from digitstudio.data.strokes import draw_strokes, ellipse_points
 from digitstudio.drawing.preprocess import mnist_from_crop
@@ -231,11 +232,15 @@ def draw_negative(kind: str, rng: np.random.Generator, digits: np.ndarray | None
     return _draw(table[name], rng, ASPECT.get(name, 1.0))
 
 
-def soft_targets(y: np.ndarray, n_negatives: int) -> np.ndarray:
-    """float32 (len(y) + n_negatives, 10): one-hot rows for the digit labels `y`, then
-    uniform rows (0.1 each) for the non-digits appended after them."""
-    digits = np.eye(10, dtype=np.float32)[np.asarray(y, np.int64)]
-    return np.concatenate([digits, np.full((n_negatives, 10), 0.1, np.float32)])
+def soft_targets(y: np.ndarray, n_negatives: int = 0) -> np.ndarray:
+    """float32 (len(y) + n_negatives, 10): a one-hot row for each label 0–9 in `y`, a
+    uniform row (0.1 each) for each NOT_A_DIGIT (10) in `y`, then `n_negatives` uniform
+    rows for the non-digits appended after them."""
+    labels = np.concatenate([np.asarray(y, np.int64).reshape(-1), np.full(n_negatives, NOT_A_DIGIT, np.int64)])
+    targets = np.full((len(labels), 10), 0.1, np.float32)
+    digits = labels != NOT_A_DIGIT
+    targets[digits] = np.eye(10, dtype=np.float32)[labels[digits]]
+    return targets
 
 
 def digit_accuracy():

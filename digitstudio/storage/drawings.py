@@ -43,6 +43,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from digitstudio.data.extra import NOT_A_DIGIT
+
 DATA_ENV = "DIGIT_STUDIO_DATA"
 URL_ENV = "DIGIT_STUDIO_DATABASE_URL"
 DEFAULT_DATA_DIR = "data"
@@ -50,6 +52,7 @@ SQLITE_FILE = "drawings.sqlite3"
 
 SCHEMA_VERSION = 1
 PERSONAL, CLASS = "personal", "class"
+LABELS = (*range(10), NOT_A_DIGIT)  # what a drawing can be labelled
 MAX_NICKNAME_CHARS = 24
 MAX_SESSION_CHARS = 64
 MAX_MODEL_ID_CHARS = 120
@@ -128,7 +131,7 @@ class Drawing:
     nickname: str
     session_id: str
     collection: str  # "personal" or "class"
-    label: int
+    label: int  # 0–9, or NOT_A_DIGIT (10)
     predicted: int | None
     confidence: float | None
     model_id: str
@@ -137,8 +140,10 @@ class Drawing:
 
     @property
     def misread(self) -> bool:
-        """The model that read it when it was labelled said another digit."""
-        return self.predicted is not None and self.predicted != self.label
+        """The model that read it when it was labelled said another digit. Never for a
+        drawing labelled NOT_A_DIGIT: `predicted` keeps the top digit even after a "not
+        sure", so it cannot tell."""
+        return self.label != NOT_A_DIGIT and self.predicted is not None and self.predicted != self.label
 
 
 # --- images ------------------------------------------------------------------------------
@@ -457,7 +462,7 @@ class DrawingStore:
             confidence: float | None = None, model_id: str = "") -> Drawing:
         """Save one labelled drawing; returns it (with its new id).
 
-        label       the digit the person says it is, 0–9
+        label       the digit the person says it is, 0–9, or NOT_A_DIGIT (10)
         image       the 28×28 the model saw (float in [0, 1] or uint8), from preprocess()
         session_id  the browser session; nickname is cleaned with clean_nickname()
         classroom   True: into the class collection; False: personal
@@ -470,7 +475,7 @@ class DrawingStore:
         """
         from sqlalchemy import insert
 
-        label = _digit(label, "label")
+        label = _label(label)
         predicted = None if predicted is None else _digit(predicted, "predicted")
         confidence = None if confidence is None else float(confidence)
         if confidence is not None and not 0.0 <= confidence <= 1.0:
@@ -545,8 +550,8 @@ class DrawingStore:
 
     def list(self, scope: Scope, label: int | None = None, limit: int | None = None,
              with_images: bool = False) -> list[Drawing]:
-        """The scope's drawings, newest first; only digit `label` when given, at most
-        `limit`. with_images=True also decodes the 28×28 and loads the canvas PNG."""
+        """The scope's drawings, newest first; only label `label` (0–9 or NOT_A_DIGIT)
+        when given, at most `limit`. with_images=True also decodes the 28×28 and loads the canvas PNG."""
         from sqlalchemy import select
 
         table = self._drawings
@@ -556,36 +561,37 @@ class DrawingStore:
             columns += [table.c.image_png, table.c.canvas_png]
         statement = select(*columns).where(self._where(scope)).order_by(table.c.created.desc(), table.c.id.desc())
         if label is not None:
-            statement = statement.where(table.c.label == _digit(label, "label"))
+            statement = statement.where(table.c.label == _label(label))
         if limit is not None:
             statement = statement.limit(max(0, int(limit)))
         rows = self._run(lambda c: c.execute(statement).all(), write=False)
         return [_drawing(row._mapping, with_images) for row in rows]
 
     def gallery(self, scope: Scope, per_digit: int = 20) -> dict[int, list[Drawing]]:
-        """{digit: its newest `per_digit` drawings with images} for all ten digits."""
-        return {digit: self.list(scope, label=digit, limit=per_digit, with_images=True) for digit in range(10)}
+        """{label: its newest `per_digit` drawings with images} for the ten digits and
+        NOT_A_DIGIT."""
+        return {label: self.list(scope, label=label, limit=per_digit, with_images=True) for label in LABELS}
 
     def counts(self, scope: Scope) -> dict[int, int]:
-        """{digit: how many drawings} for all ten digits (0 where none)."""
+        """{label: how many drawings} for the ten digits and NOT_A_DIGIT (0 where none)."""
         from sqlalchemy import func, select
 
         table = self._drawings
         statement = select(table.c.label, func.count()).where(self._where(scope)).group_by(table.c.label)
         rows = self._run(lambda c: c.execute(statement).all(), write=False)
         found = {int(label): int(count) for label, count in rows}
-        return {digit: found.get(digit, 0) for digit in range(10)}
+        return {label: found.get(label, 0) for label in LABELS}
 
     def count(self, scope: Scope) -> int:
         return sum(self.counts(scope).values())
 
-    def arrays(self, scope: Scope) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    def arrays(self, scope: Scope, not_digits: bool = False) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """The scope's digits as the model saw them, oldest first: (x uint8 (n, 28, 28),
-        y uint8 (n,), drawing ids). n may be 0."""
-        drawings = list(reversed(self.list(scope, with_images=True)))
-        if not drawings:
-            return np.zeros((0, 28, 28), np.uint8), np.zeros((0,), np.uint8), []
-        x = np.stack([drawing.image for drawing in drawings]).astype(np.uint8)
+        y uint8 (n,) labels 0–9, drawing ids); n may be 0. With not_digits=True, the
+        drawings labelled NOT_A_DIGIT instead (y all 10)."""
+        drawings = [drawing for drawing in reversed(self.list(scope, with_images=True))
+                    if (drawing.label == NOT_A_DIGIT) == not_digits]
+        x = np.array([drawing.image for drawing in drawings], np.uint8).reshape(-1, 28, 28)
         y = np.array([drawing.label for drawing in drawings], np.uint8)
         return x, y, [drawing.id for drawing in drawings]
 
@@ -605,6 +611,12 @@ class DrawingStore:
                 self._engine.dispose()
                 self._engine = None
             self._ready = False
+
+
+def _label(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) not in LABELS:
+        raise ValueError(f"label must be a digit 0–9 or {NOT_A_DIGIT} (not a digit), not {value!r}.")
+    return int(value)
 
 
 def _digit(value: Any, name: str) -> int:

@@ -1,10 +1,15 @@
 """Fine-tune a trained model on one person's (or a class's) own digits without forgetting MNIST.
 
+Drawings labelled "not a digit" (`NOT_A_DIGIT`) take part too: their target is the
+uniform distribution over the ten digits, as the shipped model's non-digits were
+(outlier exposure, Hendrycks et al., ICLR 2019; `data/negatives.py`), so the model
+learns to say "not sure" to the letters, signs and doodles a class actually draws.
+
 The recipe:
 
 1. Hold out part of the person's digits, stratified by digit (`holdout_split`:
-   20% of each digit, at least one, never a digit's last example), to measure the
-   gain on digits the fine-tune never saw.
+   20% of each digit, at least one, never a digit's last example; the not-a-digit
+   drawings are one more class), to measure the gain on drawings the fine-tune never saw.
 2. Train a copy of the parent model (the parent is never changed: other sessions may
    be drawing with it) for `steps` gradient steps with Adam at a small learning rate.
    Every batch is half the person's training digits (cycled, each seen equally often,
@@ -20,8 +25,9 @@ The recipe:
    learning guide advises for fine-tuning ("Transfer learning & fine-tuning",
    keras.io/guides/transfer_learning): a few hundred small mixed batches would
    otherwise drag the statistics the rest of the network was trained with.
-4. Report side by side: the person's hold-out before → after (per digit) and MNIST
-   test before → after.
+4. Report side by side: the person's hold-out before → after (per digit; for the
+   not-a-digit drawings, the share called "not sure", before by the parent's threshold,
+   after by the new one) and MNIST test before → after.
 5. Choose the fine-tuned model's own "not sure" threshold by the rule every trained
    model gets (`fit.record_threshold`), on the MNIST test digits: the replay draws from
    all of MNIST's training split, so no training digit is left unseen, and a model
@@ -42,13 +48,14 @@ from typing import Any
 
 import numpy as np
 
-from digitstudio.data.extra import check_arrays
+from digitstudio.data.extra import NOT_A_DIGIT, check_arrays
 from digitstudio.data.mnist import DataError, MnistData, to_model_input
+from digitstudio.data.negatives import digit_accuracy, soft_targets
 from digitstudio.explain.accuracy import accuracy_by_digit
 from digitstudio.modeling.spec import ModelSpec, validate
 from digitstudio.training.fit import ProgressFn, TrainingControl, TrainResult, make_callback, record_threshold
 
-MIN_DIGITS = 10  # fewer labelled digits than this: nothing worth fine-tuning on
+MIN_DIGITS = 10  # fewer labelled drawings (digits and not-a-digits) than this: nothing worth fine-tuning on
 
 
 class FinetuneError(ValueError):
@@ -83,6 +90,10 @@ class FinetuneResult(TrainResult):
     user_after: dict[str, Any] | None = None  # … fine-tuned model
     mnist_before: float | None = None  # MNIST test accuracy of the parent
     user_digits: int = 0  # digits the fine-tune trained on (hold-out excluded)
+    user_not_digits: int = 0  # not-a-digit drawings it trained on (hold-out excluded)
+    # held-out not-a-digit drawings: {"n": count, "before": share "not sure" by the parent's
+    # threshold (None without one), "after": share "not sure" by the fine-tuned model's}
+    not_digits: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -99,6 +110,7 @@ class FinetuneResult(TrainResult):
                              "after": after.get("accuracy")}
         return {
             "parent": self.parent_id, "user_digits_trained": self.user_digits,
+            "user_not_digits_trained": self.user_not_digits, "not_digits": self.not_digits,
             "holdout": self.holdout,
             "user_before": (self.user_before or {}).get("overall"),
             "user_after": (self.user_after or {}).get("overall"),
@@ -151,14 +163,15 @@ def replay_plan(n_user: int, n_mnist: int, steps: int, batch_size: int, seed: in
 def replay_dataset(user_x: np.ndarray, user_y: np.ndarray, mnist_x: np.ndarray, mnist_y: np.ndarray,
                    settings: FinetuneSettings):
     """tf.data batches following replay_plan: the person's half (augmented when
-    settings.augment) concatenated with the MNIST half, as float32 (b, 28, 28, 1) / int labels."""
+    settings.augment) concatenated with the MNIST half, as float32 (b, 28, 28, 1) images
+    and float32 (b, 10) targets (`soft_targets`: one-hot, uniform for NOT_A_DIGIT)."""
     import keras
     import tensorflow as tf
 
     user_idx, mnist_idx = replay_plan(len(user_x), len(mnist_x), settings.steps, settings.batch_size, settings.seed)
     half = user_idx.shape[1]
-    user = (to_model_input(user_x[user_idx.reshape(-1)]), user_y[user_idx.reshape(-1)].astype(np.int64))
-    mnist = (to_model_input(mnist_x[mnist_idx.reshape(-1)]), mnist_y[mnist_idx.reshape(-1)].astype(np.int64))
+    user = (to_model_input(user_x[user_idx.reshape(-1)]), soft_targets(user_y[user_idx.reshape(-1)]))
+    mnist = (to_model_input(mnist_x[mnist_idx.reshape(-1)]), soft_targets(mnist_y[mnist_idx.reshape(-1)]))
     seed = settings.seed
     geometry = keras.Sequential([
         keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed),
@@ -186,25 +199,34 @@ def predict_digits(model, x: np.ndarray) -> np.ndarray:
     return np.argmax(model.predict(to_model_input(x), batch_size=1024, verbose=0), axis=1).astype(np.int64)
 
 
-def check_digits(user_x: Any, user_y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Validated (x uint8 (n, 28, 28), y uint8 (n,)); FinetuneError when unusable.
-    The app can call it to say why "Teach the model" is off."""
+def check_digits(user_x: Any, user_y: Any, not_digits: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (x uint8 (n + m, 28, 28), y uint8 (n + m,)): the digits (labels 0–9),
+    then the m `not_digits` (uint8 (m, 28, 28)) labelled NOT_A_DIGIT. FinetuneError when
+    unusable or fewer than MIN_DIGITS in all. The app can call it to say why "Teach the
+    model" is off."""
     try:
         x, y = check_arrays(user_x, user_y, "your digits")
+        if not_digits is not None and len(not_digits):
+            others, _ = check_arrays(not_digits, np.zeros(len(not_digits), np.uint8), "your not-a-digit drawings")
+            x, y = np.concatenate([x, others]), np.concatenate([y, np.full(len(others), NOT_A_DIGIT, np.uint8)])
     except DataError as exc:
         raise FinetuneError(str(exc)) from None
     if len(x) < MIN_DIGITS:
-        raise FinetuneError(f"Label at least {MIN_DIGITS} digits to teach the model ({len(x)} so far).")
+        raise FinetuneError(f"Label at least {MIN_DIGITS} drawings to teach the model ({len(x)} so far).")
     return x, y
 
 
-def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str = "",
+def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, not_digits: Any = None,
+             parent_threshold: float | None = None, parent_id: str = "",
              parent_spec: ModelSpec | dict | None = None, mnist_before: float | None = None,
              drawing_ids: Any = None, settings: FinetuneSettings = FinetuneSettings(),
              on_progress: ProgressFn | None = None, control: TrainingControl | None = None) -> FinetuneResult:
     """Fine-tune a copy of `model` (a Keras model reading (28, 28, 1) in [0, 1]) on the
-    person's digits (x uint8 (n, 28, 28), y labels 0–9, n ≥ MIN_DIGITS) mixed with
-    `data`'s MNIST training split; evaluate on the hold-out and MNIST test before and after.
+    person's digits (x uint8 (n, 28, 28), y labels 0–9) and drawings labelled not a digit
+    (`not_digits` uint8 (m, 28, 28), trained toward the uniform distribution; n + m ≥
+    MIN_DIGITS) mixed with `data`'s MNIST training split; evaluate on the hold-out and
+    MNIST test before and after. `parent_threshold`, the parent's "not sure" threshold
+    (top probability), scores the held-out not-a-digit drawings before.
 
     FinetuneError for unusable digits (checked before any work). Training faults do not
     raise: the result's status says completed / stopped / diverged / failed, as train()'s.
@@ -212,12 +234,12 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
     optimizer settings; without it the spec is an empty placeholder (an uploaded parent).
     `mnist_before`: the parent's MNIST test accuracy when already known on this same test
     split (its run record's test_accuracy): saves one pass over the 10,000 test images.
-    `drawing_ids` (one per digit, e.g. DrawingStore.arrays()'s third value) lets the report
-    name the held-out drawings: holdout["drawing_ids"].
+    `drawing_ids` (one per drawing, the digits' then the not-a-digits', e.g. from
+    DrawingStore.arrays()) lets the report name the held-out drawings: holdout["drawing_ids"].
     """
     from digitstudio.training.fit import set_determinism
 
-    x, y = check_digits(user_x, user_y)
+    x, y = check_digits(user_x, user_y, not_digits)
     if drawing_ids is not None and len(list(drawing_ids)) != len(y):
         raise FinetuneError(f"{len(list(drawing_ids))} drawing ids for {len(y)} digits.")
     train_idx, holdout_idx = holdout_split(y, settings.holdout_fraction, settings.seed)
@@ -226,14 +248,16 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
     tuned = _trainable_copy(model, settings.learning_rate)
 
     x_hold, y_hold = x[holdout_idx], y[holdout_idx]
-    user_before = accuracy_by_digit(y_hold, predict_digits(model, x_hold)) if len(holdout_idx) else None
+    held_digits, held_others = y_hold != NOT_A_DIGIT, y_hold == NOT_A_DIGIT
+    user_before = _read_digits(model, x_hold[held_digits], y_hold[held_digits])
+    not_digits_before = _not_sure_share(model, x_hold[held_others], parent_threshold)
     if mnist_before is None:
         mnist_before = float(np.mean(predict_digits(model, data.x_test) == data.y_test))
 
     batches = settings.steps_per_epoch
     curve: list[dict[str, float]] = []
     callback = make_callback(on_progress, control, settings.epochs, batches, curve)
-    validation = (to_model_input(x_hold), y_hold.astype(np.int64)) if len(holdout_idx) else None
+    validation = (to_model_input(x_hold), soft_targets(y_hold)) if len(holdout_idx) else None
     started = time.perf_counter()
     status, message, history = "completed", "", {}
     try:
@@ -250,17 +274,19 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
     history = {k: [float(v) for v in values] for k, values in history.items()}
     history["seconds"] = [round(s, 3) for s in callback.epoch_seconds]
 
-    user_after = test_accuracy = test_loss = not_sure = None
+    user_after = test_accuracy = test_loss = not_sure = not_digits_after = None
     if status in ("completed", "stopped"):
-        user_after = accuracy_by_digit(y_hold, predict_digits(tuned, x_hold)) if len(holdout_idx) else None
+        user_after = _read_digits(tuned, x_hold[held_digits], y_hold[held_digits])
         # one pass over the test set gives the accuracy, the loss and the threshold's digits
         test_probs = tuned.predict(to_model_input(data.x_test), batch_size=1024, verbose=0)
         test_accuracy = float(np.mean(test_probs.argmax(axis=1) == data.y_test))
-        test_loss = float(tuned.loss(data.y_test.astype(np.int64), test_probs))
+        test_loss = float(tuned.loss(soft_targets(data.y_test), test_probs))
         not_sure = record_threshold(tuned, spec, data.x_test, test_probs)
+        not_digits_after = _not_sure_share(tuned, x_hold[held_others], not_sure.get("threshold"))
     if on_progress is not None:
         on_progress({"kind": "end", "status": status, "message": message})
     counts = {int(d): int(np.sum(y_hold == d)) for d in range(10) if np.any(y_hold == d)}
+    trained_others = int(np.sum(y[train_idx] == NOT_A_DIGIT))
     holdout = {"indices": holdout_idx.tolist(), "counts": counts}
     if drawing_ids is not None:
         holdout["drawing_ids"] = [int(i) for i in np.asarray(list(drawing_ids))[holdout_idx]]
@@ -268,9 +294,12 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, parent_id: str
         model=tuned if status in ("completed", "stopped") else None, spec=spec, status=status,
         history=history, test_loss=test_loss, test_accuracy=test_accuracy,
         params=int(model.count_params()), train_seconds=train_seconds,
-        data_source=f"{data.source} + {len(train_idx)} user digits (replay 1:1)", message=message, curve=curve,
-        not_sure=not_sure, parent_id=str(parent_id or ""), holdout=holdout,
-        user_before=user_before, user_after=user_after, mnist_before=mnist_before, user_digits=int(len(train_idx)),
+        data_source=f"{data.source} + {len(train_idx) - trained_others} user digits"
+                    + (f" + {trained_others} not-a-digit drawings" if trained_others else "") + " (replay 1:1)",
+        message=message, curve=curve, not_sure=not_sure, parent_id=str(parent_id or ""), holdout=holdout,
+        user_before=user_before, user_after=user_after, mnist_before=mnist_before,
+        user_digits=int(len(train_idx)) - trained_others, user_not_digits=trained_others,
+        not_digits={"n": int(held_others.sum()), "before": not_digits_before, "after": not_digits_after},
     )
 
 
@@ -286,27 +315,45 @@ def finetune_spec(parent_spec: ModelSpec | dict | None, settings: FinetuneSettin
                             seed=settings.seed))
 
 
-def finetune_task(model, user_x: Any, user_y: Any, *, parent_id: str = "",
+def finetune_task(model, user_x: Any, user_y: Any, *, not_digits: Any = None,
+                  parent_threshold: float | None = None, parent_id: str = "",
                   parent_spec: ModelSpec | dict | None = None, mnist_before: float | None = None,
                   drawing_ids: Any = None, settings: FinetuneSettings = FinetuneSettings()):
-    """Check the digits now (FinetuneError) and return `task(data, on_progress, control)
-    -> FinetuneResult`, the call a training queue makes once MNIST is loaded. The digits
+    """Check the drawings now (FinetuneError) and return `task(data, on_progress, control)
+    -> FinetuneResult`, the call a training queue makes once MNIST is loaded. The drawings
     are copied, so later labels or deletes do not change a queued fine-tune."""
-    x, y = check_digits(user_x, user_y)
-    x, y = x.copy(), y.copy()
+    x, y = check_digits(user_x, user_y, not_digits)
+    digits = y != NOT_A_DIGIT
+    x, y, others = x[digits].copy(), y[digits].copy(), x[~digits].copy()
     drawing_ids = None if drawing_ids is None else [int(i) for i in drawing_ids]
 
     def task(data: MnistData, on_progress: ProgressFn | None = None,
              control: TrainingControl | None = None) -> FinetuneResult:
-        return finetune(model, x, y, data, parent_id=parent_id, parent_spec=parent_spec, mnist_before=mnist_before,
+        return finetune(model, x, y, data, not_digits=others, parent_threshold=parent_threshold,
+                        parent_id=parent_id, parent_spec=parent_spec, mnist_before=mnist_before,
                         drawing_ids=drawing_ids, settings=settings, on_progress=on_progress, control=control)
 
     return task
 
 
+def _read_digits(model, x: np.ndarray, y: np.ndarray) -> dict[str, Any] | None:
+    """accuracy_by_digit of the model on digits x (uint8 (n, 28, 28)), y; None when n = 0."""
+    return accuracy_by_digit(y, predict_digits(model, x)) if len(y) else None
+
+
+def _not_sure_share(model, x: np.ndarray, threshold: float | None) -> float | None:
+    """The share of images x (uint8 (n, 28, 28)) whose top probability is under
+    `threshold`, the model's "not sure"; None without images or threshold."""
+    if not len(x) or threshold is None:
+        return None
+    top = model.predict(to_model_input(x), batch_size=1024, verbose=0).max(axis=1)
+    return float(np.mean(top < threshold))
+
+
 def _trainable_copy(model, learning_rate: float):
     """A fresh copy of the model (same weights), BatchNormalization frozen, compiled with
-    Adam. The loss reads probabilities, or logits when the model has no softmax at the end."""
+    Adam. The loss (categorical cross-entropy on `soft_targets`) reads probabilities, or
+    logits when the model has no softmax at the end; "accuracy" counts digits only."""
     import keras
 
     copy = keras.models.clone_model(model)
@@ -317,6 +364,6 @@ def _trainable_copy(model, learning_rate: float):
     last = copy.layers[-1]
     from_logits = getattr(last, "activation", None) is not keras.activations.softmax
     copy.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits), metrics=["accuracy"])
+                 loss=keras.losses.CategoricalCrossentropy(from_logits=from_logits), metrics=[digit_accuracy()])
     return copy
 
