@@ -63,5 +63,6 @@ if model_warning and not (page.url_path in ("", "draw") and predictor is None):
 
 page.run()
 
-if not locked:
-    training_panel()
+# This session's training, if it started one: in classroom mode only the teacher can (the
+# class fine-tune), and its panel is what makes the finished run the class's model.
+training_panel()

@@ -119,6 +119,37 @@ def test_classroom_labels_go_to_the_class_wall_and_only_the_teacher_teaches(smal
     assert any("Deleted 3 digits" in s.value for s in student.success)
 
 
+def test_in_classroom_mode_the_teachers_fine_tune_becomes_the_class_model_and_students_cannot_teach(
+        small_mnist, monkeypatch):
+    import ui.handwriting as handwriting
+    from ui.resources import default_ref, training_manager
+    from ui.sidebar import JOB_KEY
+
+    monkeypatch.setattr(handwriting, "TEACH_SETTINGS", FinetuneSettings(steps=8, epochs=2, batch_size=16))
+    monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
+    monkeypatch.setenv("DIGIT_STUDIO_TEACHER_PASSCODE", "owl")
+    student = AppTest.from_file(APP, default_timeout=180).run()
+    for i in range(12):
+        student = label(student, canvas_of(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
+    student.switch_page("views/handwriting.py").run()
+    teach = next(b for b in student.button if b.label == "Teach the model")
+    assert teach.disabled and "the teacher teaches it on the Class page" in teach.help  # training is off
+
+    teacher = AppTest.from_file(APP, default_timeout=180).run()
+    teacher.switch_page("views/class_view.py").run()
+    teacher.text_input(key="_teacher_passcode").input("owl").run()
+    next(b for b in teacher.button if b.label == "Teach the model on the class's digits").click().run()
+    assert not teacher.exception and not teacher.warning
+    snapshot = training_manager().wait(teacher.session_state[JOB_KEY], timeout=300)
+    assert snapshot.state == "completed", snapshot.message
+    teacher.run()
+    teacher.run()
+    assert default_ref().run_id == snapshot.run_id  # everyone draws with it now
+    assert teacher.session_state["active_model"].run_id == snapshot.run_id
+    newcomer = AppTest.from_file(APP, default_timeout=180).run()
+    assert "(class fine-tune of shipped CNN on " in newcomer.caption[0].value  # "Model: …" under the title
+
+
 def test_the_per_digit_chart_leaves_out_digits_never_drawn_and_marks_no_hardest_when_all_are_right():
     from digitstudio.explain.inspection import evaluation_from_probabilities
     from ui.charts import per_class_chart

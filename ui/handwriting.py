@@ -28,6 +28,8 @@ _FEEDBACK = "_label_feedback"  # (kind, text) after the last label, shown once
 TEACHER_ENV = "DIGIT_STUDIO_TEACHER_PASSCODE"
 TEACH_SETTINGS = FinetuneSettings()  # measured in bench/finetune_benefit.py (tests use a tiny one)
 _TEACHER_KEY = "_teacher_ok"
+STUDENT_TEACH = ("In classroom mode your drawings teach the class's model: the teacher teaches it on the "
+                 "Class page.")
 
 
 @st.cache_resource
@@ -152,7 +154,9 @@ def parent_record(model: ModelRef) -> dict:
 
 def teach(scope: Scope, model, ref: ModelRef) -> str:
     """Queue a fine-tune of the active model on the scope's digits and not-a-digit
-    drawings; "" or why not."""
+    drawings; "" or why not. In classroom mode only the teacher may (training is off)."""
+    if not is_teacher():
+        return STUDENT_TEACH
     if ref.input_scale != 1.0:
         return "This model reads raw 0–255 pixels; fine-tuning is for models that read 0–1 pixels."
     try:

@@ -5,8 +5,8 @@ the snapshots. A learning-rate range test (kind "lr_range") shows its loss-vs-ra
 chart and a button that fills the suggestion into the sidebar's Learning rate.
 
 It only reads frozen JobSnapshots of the process-wide queue, so every Streamlit call
-stays on the script thread. Only the session that started a job gets its controls,
-and in classroom mode nobody does (the queue checks the owner too)."""
+stays on the script thread. Only the session that started a job gets its controls (the
+queue checks the owner too); in classroom mode that is only ever the teacher."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def submission_drawing() -> np.ndarray | None:
 
 
 def _may_control(snapshot: JobSnapshot) -> bool:
-    return not classroom_mode() and snapshot.owner == session_id()
+    """The session that started the job; in classroom mode only the teacher starts any."""
+    return snapshot.owner == session_id()
 
 
 def _change_lr(job: str) -> None:

@@ -14,7 +14,7 @@ from digitstudio.storage.drawings import StoreUnavailable
 from digitstudio.training.finetune import MIN_DIGITS
 from digitstudio.training.jobs import JobState
 from ui.charts import per_class_chart
-from ui.handwriting import drawing_store, my_scope, teach
+from ui.handwriting import STUDENT_TEACH, drawing_store, is_teacher, my_scope, teach
 from ui.pictures import picture_row
 from ui.resources import active_predictor, run_store, training_manager
 from ui.sidebar import JOB_KEY
@@ -140,6 +140,8 @@ def _teach_box(count: int, predictor, ref) -> None:
         why_not = f"Label at least {MIN_DIGITS} drawings first." if count < MIN_DIGITS else ""
         if predictor is None:
             why_not = "No model is loaded."
+        if not is_teacher():
+            why_not = STUDENT_TEACH
         if st.button("Teach the model", type="primary", icon=":material/school:", disabled=bool(why_not),
                      help=why_not or f"Fine-tune {ref.label} on your {count} drawings (about half a minute)"):
             problem = teach(my_scope(), predictor.model, ref)
