@@ -92,6 +92,14 @@ def _on_preset_change() -> None:
 
 
 # --- controls ---------------------------------------------------------------------------------
+#
+# Each control also gets its session-state value as its default. A value set through
+# st.session_state reaches the browser with the run that set it; when a rerun replaces
+# that run before the browser has drawn the control (someone types a nickname while the
+# first page is still loading), the browser draws it from its default. Without one that
+# is the control's minimum (1 epoch, batch 1, SGD), which Check or Train would then send
+# back. (Keyed controls keep their identity when the default changes; Streamlit's log
+# warning about a default beside a session-state value is off in .streamlit/config.toml.)
 
 def _number(container, name: str, **extra) -> None:
     """A number input for a spec field, its label, limits, step and help from the field table."""
@@ -100,17 +108,21 @@ def _number(container, name: str, **extra) -> None:
     if field.high_open:  # [low, high): the control stops just below
         high = high - 1 if field.type == "int" else high - 1e-6
     container.number_input(field.label, min_value=field.low, max_value=high, step=field.step,
-                           key=widget_key(name), help=field.help, **extra)
+                           value=st.session_state[widget_key(name)], key=widget_key(name), help=field.help,
+                           **extra)
 
 
 def _choice(container, name: str, **extra) -> None:
     field = FIELD[name]
-    container.selectbox(field.label, list(field.choices), key=widget_key(name), help=field.help, **extra)
+    choices = list(field.choices)
+    container.selectbox(field.label, choices, index=choices.index(st.session_state[widget_key(name)]),
+                        key=widget_key(name), help=field.help, **extra)
 
 
 def _check(container, name: str) -> None:
     field = FIELD[name]
-    container.checkbox(field.label, key=widget_key(name), help=field.help)
+    container.checkbox(field.label, value=bool(st.session_state[widget_key(name)]), key=widget_key(name),
+                       help=field.help)
 
 
 def _layer_editor() -> list[dict]:
@@ -163,7 +175,8 @@ def training_form(locked: bool = False) -> None:
     data_problem = mnist_problem()
     if data_problem:
         st.warning(data_problem, icon=":material/cloud_off:")
-    st.selectbox("Preset", [*PRESETS, CUSTOM], key=PRESET_KEY, on_change=_on_preset_change,
+    st.selectbox("Preset", [*PRESETS, CUSTOM], index=[*PRESETS, CUSTOM].index(st.session_state[PRESET_KEY]),
+                 key=PRESET_KEY, on_change=_on_preset_change,
                  format_func=lambda name: f"{name} · {PRESETS[name].title}" if name in PRESETS else
                  "custom · your own setup",
                  help="Fills every control below; then change what you like.")
@@ -220,7 +233,7 @@ def _augmentation_box() -> None:
         for name in ("augment_rotation", "augment_zoom", "augment_shift", "augment_stroke"):
             field = FIELD[name]
             st.slider(field.label, min_value=field.low, max_value=field.high, step=field.step,
-                      key=widget_key(name), help=field.help)
+                      value=st.session_state[widget_key(name)], key=widget_key(name), help=field.help)
         augmentation_grid({name: st.session_state[widget_key(f"augment_{name}")]
                            for name in ("rotation", "zoom", "shift", "stroke")})
         if not st.session_state.get(widget_key("augment")):
