@@ -250,3 +250,18 @@ def test_an_edited_setup_trains_as_custom_everywhere(mnist):
     assert snapshot.label == "custom" and snapshot.run_id.endswith("-custom")
     at.run()
     assert at.sidebar.selectbox(key="preset").value == "custom"
+
+
+def test_sidebar_controls_default_to_the_setup_so_a_browser_drawing_them_early_shows_it():
+    # A browser that draws a control before its session-state value arrives (a first run
+    # cut short by a rerun) shows the control's default: it must be the setup, not the
+    # control's minimum (which Check and Train would then send back).
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    preset = PRESETS_FOR_TEST[at.session_state["preset"]].spec
+    epochs, batch = at.sidebar.number_input(key="f_epochs"), at.sidebar.number_input(key="f_batch_size")
+    assert (epochs.proto.default, batch.proto.default) == (preset.epochs, preset.batch_size) != (1, 1)
+    optimizer = at.sidebar.selectbox(key="f_optimizer")
+    assert optimizer.proto.options[optimizer.proto.default] == {"sgd": "SGD", "rmsprop": "RMSprop",
+                                                                "adam": "Adam"}[preset.optimizer]
+    at.sidebar.selectbox(key="preset").set_value("cnn").run()  # a preset fills the defaults too
+    assert at.sidebar.number_input(key="f_epochs").proto.default == PRESETS_FOR_TEST["cnn"].spec.epochs
