@@ -241,3 +241,5 @@ def test_teaching_not_a_digit_lowers_the_models_confidence_on_them(parent, small
                     not_digits=others[:12], settings=TINY)
     assert only.status == "completed" and only.comparison()["user_before"] is None
     assert only.not_digits["before"] is None and only.not_digits["n"] == 2
+    # no held-out digit: no validation curves (an "accuracy" over no digits would read 0%)
+    assert "val_accuracy" not in only.history and "val_loss" not in only.history

@@ -115,8 +115,11 @@ def test_classroom_labels_go_to_the_class_wall_and_only_the_teacher_teaches(smal
     student.text_input(key="_teacher_passcode").input("wrong").run()
     assert any("not the teacher passcode" in e.value for e in student.error)
     student.text_input(key="_teacher_passcode").input("owl").run()
+    assert next(b for b in student.button if b.label == "Clear everything").disabled  # only once confirmed
+    student.checkbox(key="clear_everything_sure").check().run()
     next(b for b in student.button if b.label == "Clear everything").click().run()
-    assert any("Deleted 3 digits" in s.value for s in student.success)
+    assert any("Deleted 3 drawings." == s.value for s in student.success)
+    assert not any("reads the class's digits" in m.label for m in student.metric)  # the page shows what is left
 
 
 def test_in_classroom_mode_the_teachers_fine_tune_becomes_the_class_model_and_students_cannot_teach(
@@ -245,3 +248,16 @@ def test_not_a_digit_is_saved_shown_and_taught(small_mnist, monkeypatch):
     at.run()
     assert " not-a-digit drawings, " in at.session_state["active_model"].label
     assert any(m.label == "Held-out non-digits called “not sure”" for m in at.metric)
+    rows = at.dataframe[0].value
+    assert rows["held out"].min() >= 1 and rows["digit"].iloc[-1].startswith("not a digit")  # only what was held out
+
+
+def test_a_wrong_tap_is_undone_with_one_click(small_mnist):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = label(at, canvas_of(small_mnist.x_test[0]), 4 if small_mnist.y_test[0] != 4 else 5)
+    assert any("1 of your drawings saved" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Undo").click().run()
+    assert not at.exception
+    assert "Removed. Draw it again and pick the right label." in [i.value for i in at.info]
+    assert not any("of your drawings saved" in c.value for c in at.caption)  # the count is back to none
+    assert not [b for b in at.button if b.label == "Undo"]  # once

@@ -25,6 +25,7 @@ from ui.training_status import CLASS_FINETUNE
 NICKNAME_KEY = "nickname"
 LABEL_KEY = "it_was_a"
 _FEEDBACK = "_label_feedback"  # (kind, text) after the last label, shown once
+_LAST_SAVED = "_last_saved_drawing"  # the id of the drawing the last label saved (for Undo)
 TEACHER_ENV = "DIGIT_STUDIO_TEACHER_PASSCODE"
 TEACH_SETTINGS = FinetuneSettings()  # measured in bench/finetune_benefit.py (tests use a tiny one)
 _TEACHER_KEY = "_teacher_ok"
@@ -62,7 +63,7 @@ def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model:
         return
     st.session_state[LABEL_KEY] = None
     try:
-        drawing_store().add(
+        saved = drawing_store().add(
             label=int(label), image=image, canvas=canvas, session_id=session_id(),
             nickname=st.session_state.get(NICKNAME_KEY, ""), classroom=classroom_mode(),
             predicted=prediction.digit if prediction else None,
@@ -80,7 +81,20 @@ def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model:
         right = prediction is not None and not prediction.not_sure and prediction.digit == int(label)
         text = f"Saved as {a_digit(int(label))}" + (" — the model was right." if right else ".")
     st.session_state[_FEEDBACK] = ("success", text)
+    st.session_state[_LAST_SAVED] = saved.id
     clear_drawing()
+
+
+def _undo_label() -> None:
+    """Undo: delete the drawing the last tap saved (a wrong pill is one tap away)."""
+    drawing_id = st.session_state.pop(_LAST_SAVED, None)
+    try:
+        removed = drawing_id is not None and drawing_store().delete(drawing_id, my_scope())
+    except StoreUnavailable as exc:
+        st.session_state[_FEEDBACK] = ("error", str(exc))
+        return
+    st.session_state[_FEEDBACK] = ("info", "Removed. Draw it again and pick the right label." if removed else
+                                   "That drawing was already deleted.")
 
 
 def label_control(image: np.ndarray, canvas, prediction: Prediction | None, model: ModelRef) -> None:
@@ -112,7 +126,12 @@ def label_control(image: np.ndarray, canvas, prediction: Prediction | None, mode
 def label_feedback() -> None:
     """What the last label did, once, and how many digits this person has saved."""
     kind, text = st.session_state.pop(_FEEDBACK, (None, ""))
-    if kind:
+    if kind == "success" and st.session_state.get(_LAST_SAVED) is not None:
+        message, undo = st.columns([4, 1], vertical_alignment="center")
+        message.success(text)
+        undo.button("Undo", key="undo_label", icon=":material/undo:", on_click=_undo_label,
+                    help="Saved with the wrong label? Delete this drawing again")
+    elif kind:
         getattr(st, kind)(text)
     try:
         saved = drawing_store().count(my_scope())
@@ -120,7 +139,8 @@ def label_feedback() -> None:
         st.caption(str(exc))
         return
     if saved:
-        st.caption(f"{saved} of your drawings saved · see them in **Your handwriting**.")
+        st.caption(f"{saved} of your drawings saved.")
+        st.page_link("views/handwriting.py", label="See them in Your handwriting", icon=":material/gesture:")
 
 
 def is_teacher() -> bool:

@@ -18,6 +18,7 @@ from digitstudio.drawing.predict import Predictor
 from digitstudio.storage.model_files import ModelFileError
 from digitstudio.storage.runs import RunStore
 from digitstudio.training.jobs import TrainingManager
+from ui.words import counted
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_ENV = "DIGIT_STUDIO_MODEL"  # another shipped model file (default model/digit_cnn.keras)
@@ -97,8 +98,8 @@ def run_ref(run: dict) -> ModelRef:
         details.append("uploaded")
     if run.get("finetune"):
         trained, others = run["finetune"].get("user_digits_trained"), run["finetune"].get("user_not_digits_trained")
-        drawn = " and ".join(part for part in (f"{trained} drawn digits" if trained else "",
-                                               f"{others} not-a-digit drawings" if others else "") if part)
+        drawn = " and ".join(part for part in (counted(trained, "drawn digit") if trained else "",
+                                               counted(others, "not-a-digit drawing") if others else "") if part)
         details.append((run.get("label") or "fine-tune") + (f" on {drawn}" if drawn else ""))
     if run.get("test_accuracy") is not None:
         details.append(f"{run['test_accuracy']:.1%} test")

@@ -18,8 +18,10 @@ from ui.charts import confusion_chart
 from ui.handwriting import drawing_store, is_teacher, teach, teacher_login
 from ui.pictures import picture_row
 from ui.resources import active_predictor
+from ui.words import counted
 
 WALL = 40  # newest digits on the wall
+CLEARED = "_cleared_message"  # what "Clear everything" did, shown once
 
 
 @st.fragment(run_every=3)
@@ -53,7 +55,7 @@ def class_page() -> None:
         probs = predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10)
         ev = evaluation_from_probabilities(probs, y)
         left, right = st.columns([1, 1.4])
-        left.metric(f"{ref.label} reads the class's digits", f"{ev.accuracy:.0%}", f"{ev.n} digits",
+        left.metric(f"{ref.label} reads the class's digits", f"{ev.accuracy:.0%}", counted(ev.n, "digit"),
                     delta_color="off", delta_arrow="off")
         worst = most_confused(y, ev.predictions, top=5)
         left.markdown("**Misread most**\n\n" + "\n".join(f"- a **{t}** read as **{p}** ({n}×)" for t, p, n in worst)
@@ -63,8 +65,8 @@ def class_page() -> None:
     if len(others) and predictor is not None:
         top = predictor.probabilities(others.astype(np.float32) / 255).reshape(-1, 10).max(axis=1)
         unsure = int(np.sum(top < (predictor.threshold or 0.0)))
-        st.caption(f"The class saved {len(others)} drawings as “Not a digit”; {ref.label} says “not sure” to "
-                   f"{unsure} of them. Teaching the model on the class's drawings teaches it those too.")
+        st.caption(f"The class saved {counted(len(others), 'drawing')} as “Not a digit”; {ref.label} says "
+                   f"“not sure” to {unsure} of them. Teaching the model on the class's drawings teaches it those too.")
     teacher_login()
     if not is_teacher():
         st.caption("Teaching and clearing are for the teacher.")
@@ -77,9 +79,18 @@ def class_page() -> None:
             problem = teach(Scope.class_collection(), predictor.model, ref)
             (st.warning if problem else st.success)(problem or "Queued: progress below. When it finishes, it is "
                                                                 "the model everyone draws with.")
-        if cols[1].button("Clear everything", icon=":material/delete_forever:",
-                          help="Delete every labelled digit on this server: the class's and everyone's own"):
-            st.success(f"Deleted {store.clear_everything()} digits.")
+        sure = cols[1].checkbox("Yes, delete every drawing on this server", key="clear_everything_sure")
+        cols[1].button("Clear everything", icon=":material/delete_forever:", disabled=not sure,
+                       on_click=_clear_everything,
+                       help="Delete every labelled drawing on this server: the class's and everyone's own")
+        if CLEARED in st.session_state:
+            st.success(st.session_state.pop(CLEARED))
+
+
+def _clear_everything() -> None:
+    """Before the page is drawn again, so the wall and the counts show what is left."""
+    st.session_state[CLEARED] = f"Deleted {counted(drawing_store().clear_everything(), 'drawing')}."
+    st.session_state["clear_everything_sure"] = False
 
 
 class_page()

@@ -11,13 +11,14 @@ import streamlit as st
 from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.explain.inspection import evaluation_from_probabilities
 from digitstudio.storage.drawings import StoreUnavailable
-from digitstudio.training.finetune import MIN_DIGITS
+from digitstudio.training.finetune import MIN_DIGITS, holdout_split
 from digitstudio.training.jobs import JobState
 from ui.charts import per_class_chart
-from ui.handwriting import STUDENT_TEACH, drawing_store, is_teacher, my_scope, teach
+from ui.handwriting import STUDENT_TEACH, TEACH_SETTINGS, drawing_store, is_teacher, my_scope, teach
 from ui.pictures import picture_row
 from ui.resources import active_predictor, run_store, training_manager
 from ui.sidebar import JOB_KEY
+from ui.words import counted
 
 PER_DIGIT = 16  # drawings shown per digit
 
@@ -53,30 +54,31 @@ def _comparison(run: dict) -> None:
     others = report.get("not_digits") or {}
     trained_others = report.get("user_not_digits_trained") or 0
     held = sum((report.get("holdout") or {}).get("counts", {}).values()) + (others.get("n") or 0)
-    st.markdown(f"**Last fine-tune** (run `{run['id']}`): trained on {report.get('user_digits_trained', 0)} of your "
-                f"digits" + (f" and {trained_others} not-a-digit drawings" if trained_others else "")
+    st.markdown(f"**Last fine-tune** (run `{run['id']}`, kept in **Runs**: after a reload, make it active there "
+                f"again): trained on {report.get('user_digits_trained', 0)} of your digits"
+                + (f" and {counted(trained_others, 'not-a-digit drawing')}" if trained_others else "")
                 + f", tested on {held} it never saw.")
 
     def pct(value) -> str:
         return f"{value:.1%}" if value is not None else "–"
 
-    cols = st.columns(3 if others.get("n") else 2)
-    cols[0].metric("Your held-out digits", pct(report.get("user_after")), f"from {pct(report.get('user_before'))}",
-                   delta_color="off", delta_arrow="off")
-    cols[1].metric("MNIST test digits", pct(report.get("mnist_after")), f"from {pct(report.get('mnist_before'))}",
-                   delta_color="off", delta_arrow="off")
+    shown = [("MNIST test digits", report.get("mnist_before"), report.get("mnist_after"))]
+    if report.get("user_after") is not None:  # some digits were held out
+        shown.insert(0, ("Your held-out digits", report.get("user_before"), report.get("user_after")))
     if others.get("n"):
-        cols[2].metric("Held-out non-digits called “not sure”", pct(others.get("after")),
-                       f"from {pct(others.get('before'))}", delta_color="off", delta_arrow="off")
-    rows = [{"digit": str(digit), "held out": entry.get("n", 0), "before": entry.get("before"),
-             "after": entry.get("after")}
-            for digit, entry in sorted((int(k), v) for k, v in (report.get("user_by_digit") or {}).items())]
+        shown.append(("Held-out non-digits called “not sure”", others.get("before"), others.get("after")))
+    for col, (name, before, after) in zip(st.columns(len(shown)), shown):
+        col.metric(name, pct(after), f"from {pct(before)}", delta_color="off", delta_arrow="off")
+    rows = [{"digit": str(digit), "held out": entry["n"], "before": entry.get("before"), "after": entry.get("after")}
+            for digit, entry in sorted((int(k), v) for k, v in (report.get("user_by_digit") or {}).items())
+            if entry.get("n")]  # only what was held out: a digit with none has nothing to show
     if others.get("n"):
         rows.append({"digit": "not a digit (“not sure”)", "held out": others["n"], "before": others.get("before"),
                      "after": others.get("after")})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={"before": st.column_config.NumberColumn(format="percent"),
-                                "after": st.column_config.NumberColumn(format="percent")})
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"before": st.column_config.NumberColumn(format="percent"),
+                                    "after": st.column_config.NumberColumn(format="percent")})
 
 
 def handwriting_page() -> None:
@@ -96,7 +98,9 @@ def handwriting_page() -> None:
                    "sidebar to find them again after a reload. (Anyone using the same nickname shares them.)")
     if len(y) + len(others) == 0:
         st.info("No digits yet. On the **Draw** page, draw a digit and tap what it really was under "
-                "**It was a** (or **Not a digit** for a letter, a sign or a doodle): each one is saved here.")
+                "**It was a** (or **Not a digit** for a letter, a sign or a doodle): each one is saved here."
+                + ("" if st.session_state.get("nickname") else " Saved some under a nickname before? Enter it "
+                   "in the sidebar to see them again."))
         return
     reads: dict[int, int | None] = {}
     if predictor is not None:
@@ -104,7 +108,7 @@ def handwriting_page() -> None:
         if len(y):
             ev = evaluation_from_probabilities(predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10), y)
             reads = dict(zip(ids, ev.predictions.tolist()))
-            left.metric(f"{ref.label} reads your digits", f"{ev.accuracy:.0%}", f"{ev.n} digits",
+            left.metric(f"{ref.label} reads your digits", f"{ev.accuracy:.0%}", counted(ev.n, "digit"),
                         delta_color="off", delta_arrow="off")
             pairs = ev.most_confused(3)
             left.caption("Misread most: " + ", ".join(f"a {t} as {p} ({n}×)" for t, p, n in pairs) if pairs else
@@ -114,12 +118,12 @@ def handwriting_page() -> None:
             probs = predictor.probabilities(others.astype(np.float32) / 255).reshape(-1, 10)
             unsure = probs.max(axis=1) < (predictor.threshold or 0.0)  # no threshold: never "not sure"
             reads.update({i: None if u else int(d) for i, u, d in zip(other_ids, unsure, probs.argmax(axis=1))})
-            left.metric("Your non-digits called “not sure”", f"{unsure.mean():.0%}", f"{len(others)} drawings",
+            left.metric("Your non-digits called “not sure”", f"{unsure.mean():.0%}", counted(len(others), "drawing"),
                         delta_color="off", delta_arrow="off",
                         help="Drawings you saved as “Not a digit”: the share the model answers “?” "
                              "(top probability under its threshold)"
                              + ("" if predictor.threshold is not None else "; this model has no threshold"))
-    _teach_box(len(y) + len(others), predictor, ref)
+    _teach_box(np.concatenate([y, np.full(len(others), NOT_A_DIGIT, y.dtype)]), predictor, ref)
     job = training_manager().snapshot(st.session_state.get(JOB_KEY))
     if job is not None and job.state is JobState.COMPLETED and job.run_id and job.label.startswith("fine-tune"):
         _comparison(run_store().get(job.run_id))
@@ -127,7 +131,9 @@ def handwriting_page() -> None:
     _manage(scope, ids + other_ids)
 
 
-def _teach_box(count: int, predictor, ref) -> None:
+def _teach_box(labels: np.ndarray, predictor, ref) -> None:
+    """The Teach the model card; `labels` (n,): the person's drawings' labels (10 = not a digit)."""
+    count = len(labels)
     with st.container(border=True):
         st.markdown("**Teach the model your handwriting**")
         st.caption("Fine-tunes the model you draw with on your digits. Each batch is half your digits and half "
@@ -137,7 +143,11 @@ def _teach_box(count: int, predictor, ref) -> None:
                    "drawings like them. About a fifth of your drawings are held out "
                    "(at least one of each digit you labelled twice or more) to show the gain honestly: before → "
                    "after, on drawings it was not taught. With few drawings that is a small, noisy test.")
-        why_not = f"Label at least {MIN_DIGITS} drawings first." if count < MIN_DIGITS else ""
+        why_not = f"Label at least {MIN_DIGITS} drawings first ({count} so far)." if count < MIN_DIGITS else ""
+        if not why_not:
+            _, held = holdout_split(labels, TEACH_SETTINGS.holdout_fraction, TEACH_SETTINGS.seed)
+            st.caption(f"Now: it would train on {count - len(held)} of your {count} drawings and hold out "
+                       f"{len(held)}.")
         if predictor is None:
             why_not = "No model is loaded."
         if not is_teacher():
@@ -148,7 +158,8 @@ def _teach_box(count: int, predictor, ref) -> None:
             if problem:
                 st.warning(problem)
             else:
-                st.success("Queued: the progress shows below. The result becomes your model.")
+                st.success("Queued: the progress shows below. The result becomes your model (and stays in "
+                           "**Runs**).")
         elif why_not:
             st.caption(why_not)
 

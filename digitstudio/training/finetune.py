@@ -257,7 +257,10 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, not_digits: An
     batches = settings.steps_per_epoch
     curve: list[dict[str, float]] = []
     callback = make_callback(on_progress, control, settings.epochs, batches, curve)
-    validation = (to_model_input(x_hold), soft_targets(y_hold)) if len(holdout_idx) else None
+    # the validation curves: the held-out digits (a hold-out of non-digits alone would read
+    # "accuracy 0%": there is no digit to get right); those get their "not sure" share below
+    validation = ((to_model_input(x_hold[held_digits]), soft_targets(y_hold[held_digits]))
+                  if held_digits.any() else None)
     started = time.perf_counter()
     status, message, history = "completed", "", {}
     try:
