@@ -54,10 +54,11 @@ def _comparison(run: dict) -> None:
     others = report.get("not_digits") or {}
     trained_others = report.get("user_not_digits_trained") or 0
     held = sum((report.get("holdout") or {}).get("counts", {}).values()) + (others.get("n") or 0)
+    trained = [f"{report['user_digits_trained']} of your digits" if report.get("user_digits_trained") else "",
+               counted(trained_others, "not-a-digit drawing") if trained_others else ""]
     st.markdown(f"**Last fine-tune** (run `{run['id']}`, kept in **Runs**: after a reload, make it active there "
-                f"again): trained on {report.get('user_digits_trained', 0)} of your digits"
-                + (f" and {counted(trained_others, 'not-a-digit drawing')}" if trained_others else "")
-                + f", tested on {held} it never saw.")
+                f"again): trained on {' and '.join(part for part in trained if part)}, tested on {held} it never "
+                "saw.")
 
     def pct(value) -> str:
         return f"{value:.1%}" if value is not None else "–"
@@ -104,7 +105,7 @@ def handwriting_page() -> None:
         return
     reads: dict[int, int | None] = {}
     if predictor is not None:
-        left, right = st.columns([1, 2.5])
+        left, right = st.columns([1.4, 2.5])
         if len(y):
             ev = evaluation_from_probabilities(predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10), y)
             reads = dict(zip(ids, ev.predictions.tolist()))
@@ -136,13 +137,17 @@ def _teach_box(labels: np.ndarray, predictor, ref) -> None:
     count = len(labels)
     with st.container(border=True):
         st.markdown("**Teach the model your handwriting**")
-        st.caption("Fine-tunes the model you draw with on your digits. Each batch is half your digits and half "
-                   "MNIST digits it already knows (experience replay, Robins 1995; Chaudhry et al. 2019): with "
-                   "only your digits it would forget MNIST. Drawings you saved as “Not a digit” are taught as "
-                   "“no digit stands out” (equal probability for all ten), so it learns to say “not sure” to "
-                   "drawings like them. About a fifth of your drawings are held out "
-                   "(at least one of each digit you labelled twice or more) to show the gain honestly: before → "
-                   "after, on drawings it was not taught. With few drawings that is a small, noisy test.")
+        st.caption("Fine-tunes the model you draw with on your drawings, mixed half and half with MNIST so it "
+                   "does not forget MNIST. Some of your drawings are held out to show the gain honestly.")
+        with st.expander("How it works", icon=":material/info:"):
+            st.caption("Each batch is half your drawings and half MNIST digits it already knows (experience "
+                       "replay, Robins 1995; Chaudhry et al. 2019): with only your digits it would forget MNIST. "
+                       "Drawings you saved as “Not a digit” are taught as “no digit stands out” (equal probability "
+                       "for all ten: outlier exposure, Hendrycks et al. 2019), so it learns to say “not sure” to "
+                       "drawings like them. About a fifth of your drawings are held out (at least one of each "
+                       "digit you labelled twice or more, so with a few of each it is up to half) and scored "
+                       "before → after, on drawings it was not taught. With few drawings that is a small, noisy "
+                       "test.")
         why_not = f"Label at least {MIN_DIGITS} drawings first ({count} so far)." if count < MIN_DIGITS else ""
         if not why_not:
             _, held = holdout_split(labels, TEACH_SETTINGS.holdout_fraction, TEACH_SETTINGS.seed)
