@@ -149,6 +149,7 @@ def test_in_classroom_mode_the_teachers_fine_tune_becomes_the_class_model_and_st
     teacher.run()
     assert default_ref().run_id == snapshot.run_id  # everyone draws with it now
     assert teacher.session_state["active_model"].run_id == snapshot.run_id
+    assert any("everyone in the class now draws with this model" in s.value for s in teacher.success)
     newcomer = AppTest.from_file(APP, default_timeout=180).run()
     assert "(class fine-tune of shipped CNN on " in newcomer.caption[0].value  # "Model: …" under the title
 
@@ -256,8 +257,8 @@ def test_a_wrong_tap_is_undone_with_one_click(small_mnist):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at = label(at, canvas_of(small_mnist.x_test[0]), 4 if small_mnist.y_test[0] != 4 else 5)
     assert any("1 of your drawings saved" in c.value for c in at.caption)
-    next(b for b in at.button if b.label == "Undo").click().run()
+    next(b for b in at.button if b.label == "Undo label").click().run()
     assert not at.exception
     assert "Removed. Draw it again and pick the right label." in [i.value for i in at.info]
     assert not any("of your drawings saved" in c.value for c in at.caption)  # the count is back to none
-    assert not [b for b in at.button if b.label == "Undo"]  # once
+    assert not [b for b in at.button if b.label == "Undo label"]  # once

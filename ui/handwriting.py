@@ -129,7 +129,7 @@ def label_feedback() -> None:
     if kind == "success" and st.session_state.get(_LAST_SAVED) is not None:
         message, undo = st.columns([4, 1], vertical_alignment="center")
         message.success(text)
-        undo.button("Undo", key="undo_label", icon=":material/undo:", on_click=_undo_label,
+        undo.button("Undo label", key="undo_label", icon=":material/undo:", on_click=_undo_label,
                     help="Saved with the wrong label? Delete this drawing again")
     elif kind:
         getattr(st, kind)(text)

@@ -167,7 +167,10 @@ def _result(snapshot: JobSnapshot) -> None:
         cols[2].metric("Training time", f"{snapshot.train_seconds or 0:.1f} s")
         cols[3].metric("Parameters", f"{snapshot.params:,}")
         verb = "finished" if snapshot.state is JobState.COMPLETED else "was stopped early"
-        if snapshot.run_id:
+        if snapshot.run_id and snapshot.label.startswith(CLASS_FINETUNE):
+            st.success(f"Training {verb}; everyone in the class now draws with this model. The shipped model "
+                       "is one click away in Runs.", icon=":material/check_circle:")
+        elif snapshot.run_id:
             st.success(f"Training {verb}; this model now reads your drawings. The shipped model is one "
                        "click away in Runs.", icon=":material/check_circle:")
         else:
