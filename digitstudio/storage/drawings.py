@@ -476,7 +476,7 @@ class DrawingStore:
         from sqlalchemy import insert
 
         label = _label(label)
-        predicted = None if predicted is None else _digit(predicted, "predicted")
+        predicted = None if predicted is None else _label(predicted, "predicted", LABELS[:10])
         confidence = None if confidence is None else float(confidence)
         if confidence is not None and not 0.0 <= confidence <= 1.0:
             raise ValueError(f"confidence must be between 0 and 1, not {confidence}.")
@@ -549,9 +549,11 @@ class DrawingStore:
         return (columns.session_id == scope.session_id) & (columns.nickname == "")
 
     def list(self, scope: Scope, label: int | None = None, limit: int | None = None,
-             with_images: bool = False) -> list[Drawing]:
+             with_images: bool = False, not_digits: bool | None = None) -> list[Drawing]:
         """The scope's drawings, newest first; only label `label` (0–9 or NOT_A_DIGIT)
-        when given, at most `limit`. with_images=True also decodes the 28×28 and loads the canvas PNG."""
+        when given, only the NOT_A_DIGIT ones (not_digits=True) or only the digits (False)
+        when given, at most `limit`. with_images=True also decodes the 28×28 and loads the
+        canvas PNG."""
         from sqlalchemy import select
 
         table = self._drawings
@@ -562,6 +564,9 @@ class DrawingStore:
         statement = select(*columns).where(self._where(scope)).order_by(table.c.created.desc(), table.c.id.desc())
         if label is not None:
             statement = statement.where(table.c.label == _label(label))
+        if not_digits is not None:
+            is_other = table.c.label == NOT_A_DIGIT
+            statement = statement.where(is_other if not_digits else ~is_other)
         if limit is not None:
             statement = statement.limit(max(0, int(limit)))
         rows = self._run(lambda c: c.execute(statement).all(), write=False)
@@ -589,8 +594,7 @@ class DrawingStore:
         """The scope's digits as the model saw them, oldest first: (x uint8 (n, 28, 28),
         y uint8 (n,) labels 0–9, drawing ids); n may be 0. With not_digits=True, the
         drawings labelled NOT_A_DIGIT instead (y all 10)."""
-        drawings = [drawing for drawing in reversed(self.list(scope, with_images=True))
-                    if (drawing.label == NOT_A_DIGIT) == not_digits]
+        drawings = list(reversed(self.list(scope, with_images=True, not_digits=not_digits)))
         x = np.array([drawing.image for drawing in drawings], np.uint8).reshape(-1, 28, 28)
         y = np.array([drawing.label for drawing in drawings], np.uint8)
         return x, y, [drawing.id for drawing in drawings]
@@ -613,15 +617,12 @@ class DrawingStore:
             self._ready = False
 
 
-def _label(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) not in LABELS:
-        raise ValueError(f"label must be a digit 0–9 or {NOT_A_DIGIT} (not a digit), not {value!r}.")
-    return int(value)
-
-
-def _digit(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= int(value) <= 9:
-        raise ValueError(f"{name} must be a digit 0–9, not {value!r}.")
+def _label(value: Any, name: str = "label", labels: tuple[int, ...] = LABELS) -> int:
+    """`value` as an int if it is one of `labels` (all of LABELS, or the digits alone),
+    else ValueError naming `name` and what it may be."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) not in labels:
+        may_be = "a digit 0–9" + (f" or {NOT_A_DIGIT} (not a digit)" if NOT_A_DIGIT in labels else "")
+        raise ValueError(f"{name} must be {may_be}, not {value!r}.")
     return int(value)
 
 
