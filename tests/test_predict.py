@@ -187,3 +187,11 @@ def test_predict_describes_a_real_digit(predictor, mnist):
     index = int(np.flatnonzero(mnist.y_test == 7)[0])
     prediction = predictor.predict(preprocess(on_canvas(mnist.x_test[index], 200, 40, 40)).image)
     assert prediction.digit == 7 and prediction.confidence > 0.5
+
+
+def test_not_sure_rows_is_describes_rule_for_many_images():
+    from digitstudio.drawing.predict import describe, not_sure_rows
+
+    probs = np.array([[0.95] + [0.005] * 9, [0.1] * 10, [0.5, 0.5] + [0.0] * 8])
+    assert not_sure_rows(probs, 0.6).tolist() == [describe(p, 0.6).not_sure for p in probs] == [False, True, True]
+    assert not not_sure_rows(probs, None).any()  # no threshold: never "not sure", as describe

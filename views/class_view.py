@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from digitstudio.data.extra import NOT_A_DIGIT
+from digitstudio.drawing.predict import not_sure_rows
 from digitstudio.explain.accuracy import most_confused
 from digitstudio.explain.inspection import evaluation_from_probabilities
 from digitstudio.storage.drawings import Scope, StoreUnavailable
@@ -63,8 +64,8 @@ def class_page() -> None:
         with right:
             st.altair_chart(confusion_chart(ev), width="stretch")
     if len(others) and predictor is not None:
-        top = predictor.probabilities(others.astype(np.float32) / 255).reshape(-1, 10).max(axis=1)
-        unsure = int(np.sum(top < (predictor.threshold or 0.0)))
+        unsure = int(not_sure_rows(predictor.probabilities(others.astype(np.float32) / 255),
+                                   predictor.threshold).sum())
         st.caption(f"The class saved {counted(len(others), 'drawing')} as “Not a digit”; {ref.label} says "
                    f"“not sure” to {unsure} of them. Teaching the model on the class's drawings teaches it those too.")
     teacher_login()

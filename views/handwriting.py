@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from digitstudio.data.extra import NOT_A_DIGIT
+from digitstudio.drawing.predict import not_sure_rows
 from digitstudio.explain.inspection import evaluation_from_probabilities
 from digitstudio.storage.drawings import StoreUnavailable
 from digitstudio.training.finetune import MIN_DIGITS, holdout_split
@@ -117,7 +118,7 @@ def handwriting_page() -> None:
             right.altair_chart(per_class_chart(ev).properties(height=200), width="stretch")
         if len(others):
             probs = predictor.probabilities(others.astype(np.float32) / 255).reshape(-1, 10)
-            unsure = probs.max(axis=1) < (predictor.threshold or 0.0)  # no threshold: never "not sure"
+            unsure = not_sure_rows(probs, predictor.threshold)
             reads.update({i: None if u else int(d) for i, u, d in zip(other_ids, unsure, probs.argmax(axis=1))})
             left.metric("Your non-digits called “not sure”", f"{unsure.mean():.0%}", counted(len(others), "drawing"),
                         delta_color="off", delta_arrow="off",

@@ -66,6 +66,13 @@ def describe(probs, threshold: float | None = None) -> Prediction:
                       bool(not_sure and confidence < FLAT))
 
 
+def not_sure_rows(probs, threshold: float | None) -> np.ndarray:
+    """describe()'s "not sure" rule for many images: bool (n,), True where the top of a
+    row of probabilities (n, 10) is below `threshold`; all False without a threshold."""
+    top = np.asarray(probs).reshape(-1, 10).max(axis=1)
+    return top < threshold if threshold is not None else np.zeros(len(top), bool)
+
+
 def choose_threshold(digit_probs, reject: float = DIGITS_REJECTED) -> float:
     """The highest threshold that calls at most `reject` of these held-out digits "not
     sure": with the top probabilities sorted, the (⌊reject·n⌋ + 1)-th smallest (fewer

@@ -51,6 +51,7 @@ import numpy as np
 from digitstudio.data.extra import NOT_A_DIGIT, check_arrays
 from digitstudio.data.mnist import DataError, MnistData, to_model_input
 from digitstudio.data.negatives import digit_accuracy, soft_targets
+from digitstudio.drawing.predict import not_sure_rows
 from digitstudio.explain.accuracy import accuracy_by_digit
 from digitstudio.modeling.spec import ModelSpec, validate
 from digitstudio.training.fit import ProgressFn, TrainingControl, TrainResult, make_callback, record_threshold
@@ -349,8 +350,7 @@ def _not_sure_share(model, x: np.ndarray, threshold: float | None) -> float | No
     `threshold`, the model's "not sure"; None without images or threshold."""
     if not len(x) or threshold is None:
         return None
-    top = model.predict(to_model_input(x), batch_size=1024, verbose=0).max(axis=1)
-    return float(np.mean(top < threshold))
+    return float(np.mean(not_sure_rows(model.predict(to_model_input(x), batch_size=1024, verbose=0), threshold)))
 
 
 def _trainable_copy(model, learning_rate: float):
