@@ -102,12 +102,18 @@ def test_the_teach_button_waits_for_ten_digits(small_mnist):
     assert teach.disabled and "at least 10" in teach.help
 
 
-def test_classroom_labels_go_to_the_class_wall_and_only_the_teacher_teaches(small_mnist, monkeypatch):
+def classroom_student(small_mnist, monkeypatch, n: int) -> AppTest:
+    """A student in classroom mode (teacher passcode "owl") who labelled n MNIST test digits."""
     monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
     monkeypatch.setenv("DIGIT_STUDIO_TEACHER_PASSCODE", "owl")
-    student = AppTest.from_file(APP, default_timeout=120).run()
-    for i in range(3):
+    student = AppTest.from_file(APP, default_timeout=180).run()
+    for i in range(n):
         student = label(student, canvas_of(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
+    return student
+
+
+def test_classroom_labels_go_to_the_class_wall_and_only_the_teacher_teaches(small_mnist, monkeypatch):
+    student = classroom_student(small_mnist, monkeypatch, 3)
     student.switch_page("views/class_view.py").run()
     assert not student.exception
     assert any("reads the class's digits" in m.label for m in student.metric)
@@ -129,11 +135,7 @@ def test_in_classroom_mode_the_teachers_fine_tune_becomes_the_class_model_and_st
     from ui.sidebar import JOB_KEY
 
     monkeypatch.setattr(handwriting, "TEACH_SETTINGS", FinetuneSettings(steps=8, epochs=2, batch_size=16))
-    monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
-    monkeypatch.setenv("DIGIT_STUDIO_TEACHER_PASSCODE", "owl")
-    student = AppTest.from_file(APP, default_timeout=180).run()
-    for i in range(12):
-        student = label(student, canvas_of(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
+    student = classroom_student(small_mnist, monkeypatch, 12)
     student.switch_page("views/handwriting.py").run()
     teach = next(b for b in student.button if b.label == "Teach the model")
     assert teach.disabled and "the teacher teaches it on the Class page" in teach.help  # training is off

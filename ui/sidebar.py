@@ -175,7 +175,8 @@ def training_form(locked: bool = False) -> None:
     data_problem = mnist_problem()
     if data_problem:
         st.warning(data_problem, icon=":material/cloud_off:")
-    st.selectbox("Preset", [*PRESETS, CUSTOM], index=[*PRESETS, CUSTOM].index(st.session_state[PRESET_KEY]),
+    setups = [*PRESETS, CUSTOM]
+    st.selectbox("Preset", setups, index=setups.index(st.session_state[PRESET_KEY]),
                  key=PRESET_KEY, on_change=_on_preset_change,
                  format_func=lambda name: f"{name} · {PRESETS[name].title}" if name in PRESETS else
                  "custom · your own setup",
