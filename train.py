@@ -19,6 +19,8 @@ from pathlib import Path
 
 from digitstudio.data.extra import load_extra, with_extra
 from digitstudio.data.mnist import ENV_VAR, DataError, load_mnist
+from digitstudio.data.real import ENV_VAR as REAL_ENV_VAR
+from digitstudio.data.real import load_real
 from digitstudio.modeling.cli import add_spec_arguments, spec_from_args
 from digitstudio.modeling.spec import SpecError, count_params
 
@@ -33,6 +35,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", help=f"local MNIST .npz (default: ${ENV_VAR}, else Keras download)")
     parser.add_argument("--extra-data", help="extra labelled digits to add to MNIST's training split: an .npz "
                         "with x uint8 (n, 28, 28) and y labels 0–9, e.g. the app's 'Your handwriting' export")
+    parser.add_argument("--real-data", help=f"the real-handwriting .npz for --real-negatives and --real-digits "
+                        f"(default: ${REAL_ENV_VAR}, else Keras's cache, else built from the public sources)")
     parser.add_argument("--out", help="model file to write (.keras); default runs/<preset>.keras")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     return parser.parse_args(argv)
@@ -67,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         data = load_mnist(args.data)
         if args.extra_data:
             data = with_extra(data, *load_extra(args.extra_data), source=args.extra_data)
+        real = load_real(args.real_data) if spec.real_negatives or spec.real_digits else None
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{spec.optimizer} lr {spec.learning_rate:g}, {spec.epochs} epochs, batch {spec.batch_size}, "
           f"data {data.source}", flush=True)
     log_dir = out.with_name(f"{out.stem}-logs")  # TensorBoard: tensorboard --logdir runs/
-    result = train(spec, data, on_progress=print_progress, log_dir=log_dir)
+    result = train(spec, data, on_progress=print_progress, log_dir=log_dir, real=real)
     if result.status in ("diverged", "failed"):
         print(f"error: {result.message}", file=sys.stderr)
         return 1
@@ -86,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     json_path = save_result(result, out, extra={"command": command, "preset": args.preset})
     print(f"test accuracy {result.test_accuracy:.4f}  test loss {result.test_loss:.4f}  "
           f"({result.train_seconds:.1f}s, {result.status})")
-    if result.not_sure:
-        ns = result.not_sure
+    ns = result.not_sure or {}
+    if ns.get("threshold") is None:
+        print(f"no 'not sure' threshold could be chosen ({ns.get('error', 'no held-out digits')}): "
+              "this model never says 'not sure'")
+    else:
         print(f"not-sure threshold {ns['threshold']:.4f}: {ns['digits_rejected']:.1%} of {ns['held_out_digits']} "
               f"held-out digits, {ns['negatives_rejected']:.1%} of {ns['held_out_negatives']} non-digits")
     print(f"wrote {out}, {json_path} and TensorBoard logs in {log_dir}/")

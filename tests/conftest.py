@@ -1,5 +1,7 @@
 """Shared fixtures for the Digit Studio tests.
 
+    real_data    the real-handwriting .npz (data/real.py): $DIGIT_STUDIO_REAL_DATA, else
+                 <repo>/../shared/data/real_handwriting.npz, else the public sources; skipped loudly
     mnist_path   the MNIST .npz: $MNIST_NPZ, else <repo>/../shared/data/mnist.npz, else
                  Keras's download (cached in ~/.keras/datasets); tests that need it are
                  skipped only when none works, and the run's last lines say so loudly
@@ -25,6 +27,7 @@ from digitstudio.data.mnist import ENV_VAR, MnistData, load_npz
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"
+DEFAULT_REAL_DATA = REPO.parent / "shared" / "data" / "real_handwriting.npz"
 
 SMALL_TRAIN = 2000
 SMALL_TEST = 500
@@ -61,15 +64,52 @@ def mnist_path() -> Path:
 
 def pytest_terminal_summary(terminalreporter):
     """Skipped MNIST tests are not a pass: say so in the last lines, where people look."""
-    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "MNIST unavailable" in str(r.longrepr)]
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if "MNIST unavailable" in str(r.longrepr) or "real handwriting unavailable" in str(r.longrepr)]
     if skipped:
         bar = "!" * 78
         terminalreporter.write_line(bar, red=True, bold=True)
-        terminalreporter.write_line(f"{len(skipped)} TESTS WERE SKIPPED: MNIST could not be loaded "
+        terminalreporter.write_line(f"{len(skipped)} TESTS WERE SKIPPED: MNIST or the real handwriting could not be "
+                                    "loaded "
                                     f"({'; '.join(dict.fromkeys(_MNIST_PROBLEMS))}).", red=True, bold=True)
         terminalreporter.write_line(f"Set {ENV_VAR} to a local mnist.npz, or run where the Keras download "
                                     "works, to run them.", red=True, bold=True)
         terminalreporter.write_line(bar, red=True, bold=True)
+
+
+def find_real_data() -> Path | None:
+    """$DIGIT_STUDIO_REAL_DATA if it names a file, else the shared copy beside the repo, else
+    Keras's cache (built from the public sources when missing); None when none works."""
+    from digitstudio.data.real import ENV_VAR as REAL_ENV_VAR
+    from digitstudio.data.real import cache_path, load_real
+
+    env = os.environ.get(REAL_ENV_VAR, "").strip()
+    for path in ([Path(env).expanduser()] if env else []) + [DEFAULT_REAL_DATA]:
+        if path.is_file():
+            return path
+    if env:
+        _MNIST_PROBLEMS.append(f"{REAL_ENV_VAR}={env} is not a file")
+    try:
+        load_real()
+        return cache_path()
+    except Exception as exc:  # no network: reported at the end of the run
+        _MNIST_PROBLEMS.append(f"the real-handwriting rebuild failed: {' '.join(str(exc).split())[:200]}")
+        return None
+
+
+@pytest.fixture(scope="session")
+def real_data_path() -> Path:
+    path = find_real_data()
+    if path is None:
+        pytest.skip(f"real handwriting unavailable: {'; '.join(_MNIST_PROBLEMS)}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_data(real_data_path):
+    from digitstudio.data.real import load_npz as load_real_npz
+
+    return load_real_npz(real_data_path)
 
 
 @pytest.fixture(scope="session")

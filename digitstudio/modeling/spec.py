@@ -153,6 +153,15 @@ class ModelSpec:
                                     "share of the non-digits in each batch pasted over a digit, the target mixed by "
                                     "their ink (mixture outlier exposure; needs Non-digits; data/mixing.py)",
                                     low=0.0, high=1.0, step=0.1)
+    real_negatives: float = _setting(0.0, "float", "Real non-digits",
+                                     "real doodles and handwritten characters of 50 alphabets per training digit, "
+                                     "trained toward 'not sure' (Quick, Draw! and Omniglot, digit-like ones left out; "
+                                     "data/real_drawings.py; needs the real-handwriting file)",
+                                     low=0.0, high=1.0, step=0.05)
+    real_digits: int = _setting(0, "int", "Real digits",
+                                "copies of each of Semeion's real handwritten digits (European ones, crossed sevens) "
+                                "added to training, each with fresh proportions (data/real_drawings.py)",
+                                low=0, high=20, step=1)
     input_scale: str = _setting("unit", "choice", "Input scale",
                                 "pixels fed as unit (0–1, the Keras examples) or raw (0–255, some tutorials)",
                                 choices=INPUT_SCALES)

@@ -27,7 +27,28 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
 
 
 def save_model_atomic(model: Any, path: str | os.PathLike) -> None:
+    """model.save() to `path` atomically, as a file that loads with plain
+    `keras.models.load_model(path)` in a Python that has only Keras: a model compiled
+    with a metric of this project's (negatives.digit_accuracy, a class Keras cannot
+    locate) is first recompiled with Keras's own "accuracy" (same optimizer and loss;
+    weights and optimizer state unchanged)."""
+    if _has_own_metrics(model):
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
     atomic_write(Path(path), lambda tmp: model.save(tmp))
+
+
+def _has_own_metrics(model: Any) -> bool:
+    """Whether the model's compile config names a metric class outside Keras."""
+    if not getattr(model, "compiled", False):
+        return False
+    pending = list((model.get_compile_config() or {}).get("metrics") or [])
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif isinstance(item, dict) and not str(item.get("module") or "keras").startswith("keras"):
+            return True
+    return False
 
 
 def write_json_atomic(data: Any, path: str | os.PathLike) -> None:

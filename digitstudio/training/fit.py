@@ -27,6 +27,8 @@ from digitstudio.data.augment import NO_AUGMENTATION, augmented_dataset
 from digitstudio.data.mixing import mix_negatives
 from digitstudio.data.mnist import MnistData, to_model_input
 from digitstudio.data.negatives import digit_accuracy, make_negatives, soft_targets
+from digitstudio.data.real import RealHandwriting, load_real
+from digitstudio.data.real_drawings import DigitLikeness, real_non_digits, semeion_digits
 from digitstudio.data.styles import apply_styles
 from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold
 from digitstudio.modeling.spec import ModelSpec, count_params, format_lr_changes, parse_lr_changes, validate
@@ -112,12 +114,16 @@ class Prepared:
     held_out: np.ndarray  # uint8 digits the "not sure" threshold is chosen on (validation, else test)
 
 
-def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
+def prepare_data(spec: ModelSpec, data: MnistData, real: RealHandwriting | None = None) -> Prepared:
     """Take the seeded training subset, split off validation as Keras's validation_split
-    would (the last fraction), add restyled copies of some training digits (spec.styles),
-    append synthetic non-digits (spec.negatives), normalise (to [0, 1], or 0–255 for
-    input_scale "raw"); one-hot labels if the loss needs it, soft targets (uniform rows
-    for non-digits) when there are non-digits."""
+    would (the last fraction), add restyled copies of some training digits (spec.styles)
+    and real Semeion digits (spec.real_digits), append synthetic non-digits
+    (spec.negatives) and real ones (spec.real_negatives), normalise (to [0, 1], or 0–255
+    for input_scale "raw"); one-hot labels if the loss needs it, soft targets (uniform rows
+    for non-digits) when there are non-digits. `real`: the real-handwriting arrays, loaded
+    with `load_real()` when the spec needs them and none are given (DataError if that fails)."""
+    if (spec.real_negatives or spec.real_digits) and real is None:
+        real = load_real()
     x, y = data.x_train, data.y_train
     if spec.train_size is not None and spec.train_size < len(x):
         order = np.random.default_rng(spec.seed).permutation(len(x))[: spec.train_size]
@@ -129,9 +135,18 @@ def prepare_data(spec: ModelSpec, data: MnistData) -> Prepared:
             x_val, y_val, x, y = x[-n_val:], y[-n_val:], x[:-n_val], y[:-n_val]
     if spec.styles:
         x, y, _ = apply_styles(x, y, seed=spec.seed)
+    if spec.real_digits:
+        x_real, y_real = semeion_digits(real, spec.real_digits, spec.seed, data.x_train, data.y_train)
+        order = np.random.default_rng(spec.seed).permutation(len(x) + len(x_real))
+        x, y = np.concatenate([x, x_real])[order], np.concatenate([y.astype(np.uint8), y_real])[order]
     n_neg = int(round(spec.negatives * len(x)))
     if n_neg:
         x = np.concatenate([x, make_negatives(n_neg, seed=spec.seed, digits=x)])
+    n_real = int(round(spec.real_negatives * (len(x) - n_neg)))
+    if n_real:
+        likeness = DigitLikeness(data.x_train, data.y_train, data.x_test, seed=spec.seed)
+        x = np.concatenate([x, real_non_digits(real, n_real, spec.seed, likeness)])
+        n_neg += n_real
     x_test, y_test = _pixels(data.x_test, spec.input_scale), _labels(data.y_test, spec)
     validation = (x_test, y_test) if spec.validate_on_test else None
     if x_val is not None:
@@ -152,7 +167,7 @@ def _labels(y: np.ndarray, spec: ModelSpec) -> np.ndarray:
     """Integer labels for the sparse loss; one-hot rows for categorical cross-entropy,
     which training with non-digits always uses (their targets are not one class)."""
     y = y.astype(np.int64)
-    if spec.loss == "categorical_crossentropy" or spec.negatives > 0:
+    if spec.loss == "categorical_crossentropy" or spec.negatives > 0 or spec.real_negatives > 0:
         return np.eye(10, dtype=np.float32)[y]
     return y
 
@@ -405,7 +420,8 @@ def tensorboard_callback(log_dir: str | os.PathLike):
 
 def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = None,
           control: TrainingControl | None = None, log_dir: str | os.PathLike | None = None,
-          snapshots: bool = False, drawing: np.ndarray | None = None) -> TrainResult:
+          snapshots: bool = False, drawing: np.ndarray | None = None,
+          real: RealHandwriting | None = None) -> TrainResult:
     """Train a model for `spec` on `data`. Never raises for training faults: the
     result's status says completed / stopped / diverged / failed. `control` lets
     another thread stop, pause, resume, step it or change its learning rate (the
@@ -413,15 +429,17 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     With log_dir, TensorBoard logs (train/ and validation/ event files) are written
     there. `snapshots` keeps an `Insides` per epoch and per hold (result.insides),
     looking at the fixed digits and `drawing` (28, 28) in [0, 1], if given (see
-    snapshots.py)."""
+    snapshots.py). `real`: the real-handwriting arrays for spec.real_negatives and
+    spec.real_digits (loaded with `data.real.load_real()` when needed and not given;
+    a DataError from that load is raised before anything trains)."""
     spec = validate(spec)
     from digitstudio.modeling.build import build_model
 
     set_determinism(spec.seed)
-    prepared = prepare_data(spec, data)
+    prepared = prepare_data(spec, data, real)
     batches = math.ceil(len(prepared.x_train) / spec.batch_size)
     model = build_model(spec, steps_per_epoch=batches)
-    if spec.negatives > 0:  # soft targets: categorical cross-entropy, accuracy on digits only
+    if spec.negatives > 0 or spec.real_negatives > 0:  # soft targets: categorical cross-entropy, digits-only accuracy
         model.compile(optimizer=model.optimizer, loss="categorical_crossentropy", metrics=[digit_accuracy()])
     curve: list[dict[str, float]] = []
     probe, insides = None, []
