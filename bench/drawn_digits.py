@@ -183,9 +183,9 @@ def main(argv=None) -> int:
         order = np.random.default_rng(args.seed).permutation(len(data["y_test"]))[: args.n]
         digits, labels = data["x_test"][order], data["y_test"][order].astype(int)
 
-    from digitstudio.drawing.predict import Predictor
+    from digitstudio.storage.model_files import load_predictor
 
-    predictor = Predictor.from_path(args.model)
+    predictor = load_predictor(args.model)
     with np.load(path) as data:
         x_test, y_test = data["x_test"], data["y_test"].astype(int)
         x_train, y_train = data["x_train"], data["y_train"]
@@ -227,7 +227,7 @@ def main(argv=None) -> int:
 
     models = [(Path(args.model).name, predictor, threshold)]
     if args.compare:
-        old = Predictor.from_path(args.compare)
+        old = load_predictor(args.compare)
         old_threshold, old_source = model_threshold(old, args.compare, x_train)
         print(f"'Not sure' threshold of {Path(args.compare).name}: {old_threshold:.4f} ({old_source}).")
         models.insert(0, (Path(args.compare).name, old, old_threshold))
@@ -277,7 +277,8 @@ def print_table(rows: list[dict], n: int, reference: float) -> None:
 def model_threshold(predictor, model_path: str, x_train: np.ndarray) -> tuple[float, str]:
     """The model's "not sure" threshold from its JSON; else the training rule applied here
     to the last 5% of MNIST's training digits (the cnn preset's validation split)."""
-    from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold, threshold_for_model
+    from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold
+    from digitstudio.storage.model_files import threshold_for_model
 
     recorded = threshold_for_model(model_path)
     if recorded is not None:

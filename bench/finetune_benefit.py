@@ -35,6 +35,7 @@ from digitstudio.data.mnist import load_npz  # noqa: E402
 from digitstudio.drawing.predict import Predictor  # noqa: E402
 from digitstudio.drawing.preprocess import preprocess  # noqa: E402
 from digitstudio.storage.drawings import DrawingStore, Scope  # noqa: E402
+from digitstudio.storage.model_files import load_predictor  # noqa: E402
 from digitstudio.training.finetune import FinetuneSettings, finetune  # noqa: E402
 
 
@@ -74,7 +75,7 @@ def by_style(predicted: np.ndarray, labels: list[int], names: list[str]) -> dict
 def main(argv=None) -> int:
     args = parse_args(argv)
     mnist = load_npz(args.data)
-    predictor = Predictor.from_path(args.model)
+    predictor = load_predictor(args.model)
 
     # Label through the app's code path: canvas → preprocess → predict → DrawingStore.add.
     folder = tempfile.mkdtemp(prefix="finetune-bench-")

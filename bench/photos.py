@@ -48,13 +48,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from digitstudio.drawing.predict import Predictor
+    from digitstudio.storage.model_files import load_predictor
 
     data = load_npz(args.data or os.environ.get("MNIST_NPZ") or ROOT.parent / "shared" / "data" / "mnist.npz")
     started = time.perf_counter()
     samples = photo_set(data.x_test, data.y_test, args.n_good, args.seed, args.bad_rounds)
     print(f"{len(samples)} photos made in {time.perf_counter() - started:.1f} s")
-    predictor = Predictor.from_path(args.model)
+    predictor = load_predictor(args.model)
     if args.save:
         Path(args.save).mkdir(parents=True, exist_ok=True)
         for sample in samples:

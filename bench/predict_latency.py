@@ -82,10 +82,10 @@ def main(argv=None) -> int:
         digits, labels = data["x_test"][order], data["y_test"][order]
     canvases = make_canvases(digits, rng)
 
-    from digitstudio.drawing.predict import Predictor
+    from digitstudio.storage.model_files import load_predictor
 
     t0 = time.perf_counter()
-    predictor = Predictor.from_path(args.model)  # loads and warms up
+    predictor = load_predictor(args.model)  # loads and warms up
     load_seconds = time.perf_counter() - t0
 
     stages = {"preprocess": [], "predict": [], "total": []}

@@ -116,14 +116,14 @@ def semeion_canvases(real, x_mnist, y_mnist):
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    from digitstudio.drawing.predict import Predictor
+    from digitstudio.storage.model_files import load_predictor
 
     mnist = load_mnist(args.data)
     real = load_real(args.real_data)
     likeness = DigitLikeness(mnist.x_train, mnist.y_train, mnist.x_test)
-    models = [(Path(args.model).name, Predictor.from_path(args.model))]
+    models = [(Path(args.model).name, load_predictor(args.model))]
     if args.compare:
-        models.insert(0, (f"{Path(args.compare).name} (before)", Predictor.from_path(args.compare)))
+        models.insert(0, (f"{Path(args.compare).name} (before)", load_predictor(args.compare)))
     for name, predictor in models:
         print(f"{name}: 'not sure' threshold {predictor.threshold}")
     if args.grid:

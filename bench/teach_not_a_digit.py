@@ -40,9 +40,10 @@ from style_strokes import NON_DIGITS, NON_DIGITS_UNSEEN  # noqa: E402
 
 from digitstudio.data.extra import NOT_A_DIGIT  # noqa: E402
 from digitstudio.data.mnist import load_npz  # noqa: E402
-from digitstudio.drawing.predict import Predictor, threshold_for_model  # noqa: E402
+from digitstudio.drawing.predict import Predictor  # noqa: E402
 from digitstudio.drawing.preprocess import preprocess  # noqa: E402
 from digitstudio.storage.drawings import DrawingStore, Scope  # noqa: E402
+from digitstudio.storage.model_files import load_predictor, threshold_for_model  # noqa: E402
 from digitstudio.training.finetune import FinetuneSettings, finetune  # noqa: E402
 
 TEST_DIGITS = 300  # drawn digits read for "not sure" (MNIST test 0–299, as bench/drawn_digits.py)
@@ -77,7 +78,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     rng = np.random.default_rng(args.seed)
     mnist = load_npz(args.data)
-    parent = Predictor.from_path(args.model)
+    parent = load_predictor(args.model)
     record = json.loads(Path(args.model).with_suffix(".json").read_text())
 
     templates = [drawing for drawings in NON_DIGITS_UNSEEN.values() for drawing in drawings]

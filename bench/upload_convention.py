@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from digitstudio.data.mnist import ENV_VAR, load_mnist  # noqa: E402
-from digitstudio.drawing.convention import pixel_factor  # noqa: E402
 from digitstudio.drawing.predict import Predictor  # noqa: E402
+from digitstudio.explain.convention import pixel_factor  # noqa: E402
 from digitstudio.storage.runs import RunStore  # noqa: E402
 from digitstudio.storage.uploads import accept_upload  # noqa: E402
 

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras  # noqa: E402
 
+from digitstudio.export.share import spec_from_query, spec_to_query  # noqa: E402
 from digitstudio.modeling.spec import ModelSpec, SpecError, validate  # noqa: E402
 from digitstudio.storage.model_files import ModelFileError, load_uploaded_model  # noqa: E402
-from digitstudio.storage.share import spec_from_query, spec_to_query  # noqa: E402
 
 GOAL_MB = 20
 

@@ -235,7 +235,7 @@ def test_a_photo_on_the_paper_page_shows_its_steps_and_is_read(mnist):
 
 
 def test_an_edited_setup_trains_as_custom_everywhere(mnist):
-    from digitstudio.storage.share import spec_to_query
+    from digitstudio.export.share import spec_to_query
     from ui.resources import training_manager
     from ui.sidebar import JOB_KEY
 

@@ -9,8 +9,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from digitstudio.drawing.convention import InputConvention, detect_convention, pixel_factor  # noqa: E402
 from digitstudio.drawing.predict import Predictor  # noqa: E402
+from digitstudio.explain.convention import InputConvention, detect_convention, pixel_factor  # noqa: E402
 from digitstudio.modeling.presets import PRESETS  # noqa: E402
 from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers, validate  # noqa: E402
 from digitstudio.storage.runs import RunStore  # noqa: E402

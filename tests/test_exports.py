@@ -14,10 +14,10 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import train as cli  # noqa: E402
+from digitstudio.export.keras_script import keras_script  # noqa: E402
+from digitstudio.export.to_tflite import tflite_bytes  # noqa: E402
 from digitstudio.modeling.presets import PRESETS  # noqa: E402
 from digitstudio.modeling.spec import ModelSpec, parse_layers, validate  # noqa: E402
-from digitstudio.storage.export_code import keras_script  # noqa: E402
-from digitstudio.storage.export_tflite import tflite_bytes  # noqa: E402
 from digitstudio.training.fit import train  # noqa: E402
 
 SECTIONS = ["## Setup", "## Prepare the data", "## Build the model", "## Train the model",
@@ -151,7 +151,7 @@ def test_train_py_writes_tensorboard_logs_beside_its_model(tmp_path, mnist_path)
 def test_onnx_outputs_match_keras_on_100_digits(small_mnist, mnist):
     pytest.importorskip("tf2onnx")
     onnxruntime = pytest.importorskip("onnxruntime")
-    from digitstudio.storage.export_onnx import onnx_bytes
+    from digitstudio.export.to_onnx import onnx_bytes
 
     model = train(ModelSpec(layers=parse_layers("conv2d:8:3:relu,batchnorm,maxpool:2,dense:32:relu"), epochs=1,
                             batch_size=64), small_mnist).model

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from digitstudio.export.share import spec_to_query
 from digitstudio.modeling.presets import PRESETS
 from digitstudio.modeling.spec import ModelSpec, parse_layers
-from digitstudio.storage.share import spec_to_query
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "model" / "digit_cnn.keras"
@@ -282,7 +282,7 @@ def test_a_bad_link_is_refused_with_its_reason_and_the_defaults_stay(query, mess
 def test_the_share_box_shows_a_link_that_reproduces_the_setup():
     from urllib.parse import parse_qs, urlsplit
 
-    from digitstudio.storage.share import spec_from_query
+    from digitstudio.export.share import spec_from_query
 
     at = new_app()
     assert "?preset=seed-mlp" in at.sidebar.code[0].value

@@ -8,9 +8,10 @@ import pytest
 
 from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.data.negatives import make_negatives, soft_targets
-from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold, threshold_for_model
+from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold
 from digitstudio.explain.accuracy import accuracy_by_digit, confusion_matrix, most_confused
 from digitstudio.modeling.spec import ModelSpec
+from digitstudio.storage.model_files import threshold_for_model
 from digitstudio.storage.runs import RunStore
 from digitstudio.training.finetune import (
     MIN_DIGITS,

@@ -12,14 +12,13 @@ from style_strokes import ISSUE_INPUTS, render
 
 from digitstudio.drawing.predict import (
     DIGITS_REJECTED,
-    Predictor,
     choose_threshold,
     describe,
     not_sure_threshold,
-    threshold_for_model,
 )
 from digitstudio.drawing.preprocess import preprocess
 from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers, validate
+from digitstudio.storage.model_files import load_predictor, threshold_for_model
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "model" / "digit_cnn.keras"
 
@@ -97,7 +96,7 @@ def test_training_with_styles_and_negatives_records_a_threshold(small_mnist):
 def shipped():
     if not SHIPPED_MODEL.is_file():
         pytest.skip("model/digit_cnn.keras is not built")
-    predictor = Predictor.from_path(SHIPPED_MODEL)
+    predictor = load_predictor(SHIPPED_MODEL)
     assert predictor.threshold is not None, "model/digit_cnn.json records no 'not sure' threshold"
     return predictor
 

@@ -33,9 +33,9 @@ def bads(mnist):
 def shipped():
     if not SHIPPED_MODEL.is_file():
         pytest.skip("model/digit_cnn.keras has not been built")
-    from digitstudio.drawing.predict import Predictor
+    from digitstudio.storage.model_files import load_predictor
 
-    return Predictor.from_path(SHIPPED_MODEL)
+    return load_predictor(SHIPPED_MODEL)
 
 
 def photo_of(mnist, index: int = 0, variant: int = 1) -> tuple[np.ndarray, int]:

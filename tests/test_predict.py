@@ -17,6 +17,7 @@ from PIL import Image
 
 from digitstudio.drawing.predict import Prediction, Predictor, describe
 from digitstudio.drawing.preprocess import ink_bbox, naive_resize, preprocess
+from digitstudio.storage.model_files import load_predictor
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "model" / "digit_cnn.keras"
 CANVAS = 280
@@ -26,7 +27,7 @@ CANVAS = 280
 def predictor(mnist):
     """The shipped CNN, or a quickly trained stand-in when it has not been built yet."""
     if SHIPPED_MODEL.is_file():
-        return Predictor.from_path(SHIPPED_MODEL)
+        return load_predictor(SHIPPED_MODEL)
     from digitstudio.modeling.presets import PRESETS
     from digitstudio.modeling.spec import parse_layers
     from digitstudio.training.fit import train

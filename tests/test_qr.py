@@ -1,4 +1,4 @@
-"""digitstudio.storage.qr: the presenter's QR code decodes back to the app's address
+"""digitstudio.export.qr: the presenter's QR code decodes back to the app's address
 (decoded with zxing-cpp, an independent reader)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from digitstudio.storage.qr import MAX_URL_CHARS, qr_image, qr_png
+from digitstudio.export.qr import MAX_URL_CHARS, qr_image, qr_png
 
 
 def decode(picture: Image.Image) -> list[str]:

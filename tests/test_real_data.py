@@ -22,8 +22,8 @@ from digitstudio.data.real_drawings import (
     real_non_digits,
     semeion_digits,
 )
-from digitstudio.drawing.predict import Predictor
 from digitstudio.drawing.preprocess import preprocess
+from digitstudio.storage.model_files import load_predictor
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "model" / "digit_cnn.keras"
@@ -163,7 +163,7 @@ def test_training_with_real_data(real_data, small_mnist):
 # --- what ships -----------------------------------------------------------------------------
 
 def test_shipped_model_calls_a_letter_e_and_a_held_out_doodle_not_sure(real_data):
-    predictor = Predictor.from_path(SHIPPED)
+    predictor = load_predictor(SHIPPED)
     assert predictor.threshold is not None
     for brush in (10, 18):
         letter = preprocess(_letter("e", brush))

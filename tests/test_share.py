@@ -8,13 +8,13 @@ import json
 
 import pytest
 
-from digitstudio.modeling.presets import PRESETS, matching_preset
-from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers, validate
-from digitstudio.storage.share import (
+from digitstudio.export.share import (
     MAX_SPEC_CHARS,
     spec_from_query,
     spec_to_query,
 )
+from digitstudio.modeling.presets import PRESETS, matching_preset
+from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers, validate
 
 CUSTOM = ModelSpec(layers=parse_layers("conv2d:8:3:relu,maxpool:2,dense:32:tanh,dropout:0.25"),
                    optimizer="sgd", learning_rate=0.05, momentum=0.9, epochs=3, batch_size=64,

@@ -292,9 +292,9 @@ def test_oversized_setups_in_a_link_or_pasted_are_refused_before_building(monkey
     parameters with plain arithmetic and nothing is built (RSS stays put)."""
     import base64
 
+    from digitstudio.export.share import spec_from_query
     from digitstudio.modeling import build
     from digitstudio.modeling.spec import ModelSpec, SpecError, validate
-    from digitstudio.storage.share import spec_from_query
 
     def never(*args, **kwargs):
         raise AssertionError("an oversized setup reached Keras")

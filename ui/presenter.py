@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from digitstudio.storage.qr import qr_png
+from digitstudio.export.qr import qr_png
 
 PARAM = "present"
 KEY = "presenter_mode"

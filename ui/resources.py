@@ -13,9 +13,9 @@ from pathlib import Path
 import streamlit as st
 
 from digitstudio.data.mnist import ENV_VAR, DataError, MnistData, load_mnist, resolve_source
-from digitstudio.drawing.convention import pixel_factor
 from digitstudio.drawing.predict import Predictor
-from digitstudio.storage.model_files import ModelFileError
+from digitstudio.explain.convention import pixel_factor
+from digitstudio.storage.model_files import ModelFileError, load_predictor
 from digitstudio.storage.runs import RunStore
 from digitstudio.training.jobs import TrainingManager
 from ui.words import counted
@@ -118,7 +118,7 @@ def shipped_ref() -> ModelRef:
 def predictor_for(path: str, mtime: float, input_scale: float = 1.0) -> Predictor:
     """One Predictor per model file (and version of it), shared by all sessions, with the
     "not sure" threshold recorded beside the model (none for a model without one)."""
-    return Predictor.from_path(path, input_scale=input_scale)
+    return load_predictor(path, input_scale=input_scale)
 
 
 @st.cache_resource

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from digitstudio.export.share import spec_from_query, spec_to_query
 from digitstudio.modeling.cli import command_line
 from digitstudio.modeling.layers import ACTIVATIONS, CATALOGUE, LAYER_TYPES, TABLE_COLUMNS
 from digitstudio.modeling.presets import DEFAULT_PRESET, PRESETS, matching_preset
@@ -22,7 +23,6 @@ from digitstudio.modeling.spec import (
     layers_to_rows,
     validate,
 )
-from digitstudio.storage.share import spec_from_query, spec_to_query
 from digitstudio.training.jobs import JobLimitError
 from ui.resources import mnist_problem, training_manager
 
@@ -67,7 +67,7 @@ def setup_name(spec: ModelSpec) -> str:
 
 def _read_shared_link() -> dict:
     """Once per session, before the controls exist: a link's setup (?preset=… or ?spec=…,
-    see digitstudio/storage/share.py) fills them. A link that fails validation changes
+    see digitstudio/export/share.py) fills them. A link that fails validation changes
     nothing; its reason is kept to show until the user moves on (Check, Train or a preset)."""
     if LINK_KEY not in st.session_state:
         try:

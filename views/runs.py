@@ -8,12 +8,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from digitstudio.drawing.convention import INPUT_SCALES_SHOWN
+from digitstudio.explain.convention import INPUT_SCALES_SHOWN
+from digitstudio.export.keras_script import keras_script
+from digitstudio.export.to_onnx import onnx_available, onnx_bytes
+from digitstudio.export.to_tflite import tflite_bytes
 from digitstudio.modeling.cli import command_line
 from digitstudio.modeling.spec import ModelSpec
-from digitstudio.storage.export_code import keras_script
-from digitstudio.storage.export_onnx import onnx_available, onnx_bytes
-from digitstudio.storage.export_tflite import tflite_bytes
 from digitstudio.storage.model_files import MAX_UPLOAD_BYTES, ModelFileError
 from digitstudio.storage.uploads import accept_upload, choose_input_scale
 from ui.charts import curves_row, runs_frame

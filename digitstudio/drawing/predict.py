@@ -12,16 +12,14 @@ probability over the ten classes for a drawing that is not one digit, so
 `describe(probs, threshold)` flags `not_sure` when the top probability is below the
 model's threshold. The threshold is chosen at the end of training on held-out digits
 (`choose_threshold`: the highest one that rejects at most 0.25% of them) and recorded
-in the model's JSON (`"not_sure": {"threshold": ...}`); `threshold_for_model()`
-reads it back. A model without one (an upload with no JSON) never says "not sure".
+in the model's JSON (`"not_sure": {"threshold": ...}`); `storage.model_files.threshold_for_model()`
+reads it back, and `storage.model_files.load_predictor(path)` loads a model file into a
+Predictor. A model without one (an upload with no JSON) never says "not sure".
 """
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -50,7 +48,7 @@ class Prediction:
 def describe(probs, threshold: float | None = None) -> Prediction:
     """The top digit, the runner-up and whether the call is close, as plain Python types.
     `probs` is one image's 10 probabilities (shape (10,) or (1, 10)). With a `threshold`
-    (the model's, see `threshold_for_model`), `not_sure` is True when the top probability
+    (the model's, see `storage.model_files.threshold_for_model`), `not_sure` is True when the top probability
     is below it, and `flat` when the top probability is also under FLAT (a model trained
     with non-digits spreads its probability evenly over the ten digits for them); the
     top guesses are filled in either way."""
@@ -89,29 +87,17 @@ def not_sure_threshold(info: dict) -> float | None:
     return float(value) if isinstance(value, (int, float)) and 0.0 <= value <= 1.0 else None
 
 
-def threshold_for_model(model_path: str | os.PathLike) -> float | None:
-    """The "not sure" threshold from the JSON beside a .keras file (NAME.json, as
-    train.py writes it, or run.json in a run folder); None when there is no readable one."""
-    model_path = Path(model_path)
-    for candidate in (model_path.with_suffix(".json"), model_path.parent / "run.json"):
-        try:
-            return not_sure_threshold(json.loads(candidate.read_text()))
-        except (OSError, ValueError):
-            continue
-    return None
-
-
 class Predictor:
     """Wraps a Keras model that reads 28×28 digits (input (28,28,1), (28,28) or (784,))
     into 10 classes. `probabilities()` takes float images in [0, 1]; `input_scale`
     multiplies them first (255.0 for a model that expects raw 0–255 pixels; see
-    drawing/convention.py, which detects it for uploads)."""
+    explain/convention.py, which detects it for uploads)."""
 
     def __init__(self, model, warm_up: bool = True, input_scale: float = 1.0, threshold: float | None = None):
         import tensorflow as tf
 
         self.model = model
-        self.threshold = threshold  # the model's "not sure" threshold (threshold_for_model), or None
+        self.threshold = threshold  # the model's "not sure" threshold (from its JSON), or None
         input_shape = tuple(model.input_shape[1:])
         self.input_shape = input_shape
         self.input_scale = float(input_scale)
@@ -125,14 +111,6 @@ class Predictor:
         self._forward = forward
         if warm_up:
             self.probabilities(np.zeros((1, 28, 28, 1), np.float32))
-
-    @classmethod
-    def from_path(cls, path: str | os.PathLike, warm_up: bool = True, input_scale: float = 1.0) -> Predictor:
-        """Load a .keras file safely (storage.model_files.load_model) and wrap it, with the
-        "not sure" threshold recorded in the JSON beside it (threshold_for_model)."""
-        from digitstudio.storage.model_files import load_model
-
-        return cls(load_model(path), warm_up=warm_up, input_scale=input_scale, threshold=threshold_for_model(path))
 
     def probabilities(self, images) -> np.ndarray:
         """float32 (n, 10) for (n, 28, 28) or (n, 28, 28, 1) images, (10,) for one (28, 28)

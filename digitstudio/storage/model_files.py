@@ -11,6 +11,7 @@ again on the built model.
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 import zipfile
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import keras
 
+from digitstudio.drawing.predict import Predictor, not_sure_threshold
 from digitstudio.modeling.spec import MAX_PARAMS
 from digitstudio.storage.model_config import ConfigError, plan_from_config, read_config, stored_array_bytes
 
@@ -45,6 +47,25 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     if not file.is_file():
         raise ModelFileError(f"Model file not found: {file}.")
     return _load_checked(file, file.name)
+
+
+def threshold_for_model(model_path: str | os.PathLike) -> float | None:
+    """The "not sure" threshold from the JSON beside a .keras file (NAME.json, as
+    train.py writes it, or run.json in a run folder); None when there is no readable one."""
+    model_path = Path(model_path)
+    for candidate in (model_path.with_suffix(".json"), model_path.parent / "run.json"):
+        try:
+            return not_sure_threshold(json.loads(candidate.read_text()))
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def load_predictor(path: str | os.PathLike, warm_up: bool = True, input_scale: float = 1.0) -> Predictor:
+    """A .keras file loaded safely (`load_model`) as a warmed-up `Predictor`, with the
+    "not sure" threshold recorded in the JSON beside it (`threshold_for_model`).
+    ModelFileError when the file is missing or not a usable model."""
+    return Predictor(load_model(path), warm_up=warm_up, input_scale=input_scale, threshold=threshold_for_model(path))
 
 
 def load_uploaded_model(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> keras.Model:

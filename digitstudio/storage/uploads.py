@@ -5,7 +5,7 @@
 
 The run.json of an upload holds what a trained run's does for the runs table
 (test_accuracy, per_class_accuracy, params) plus input_convention (see
-drawing/convention.py) and input_words, the convention in words. A legacy .h5 is kept
+explain/convention.py) and input_words, the convention in words. A legacy .h5 is kept
 re-saved as model.keras, so every run loads the same way.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from digitstudio.drawing.convention import InputConvention, detect_convention, layout_of
+from digitstudio.explain.convention import InputConvention, detect_convention, layout_of
 from digitstudio.storage.model_files import load_uploaded_model
 from digitstudio.storage.runs import RunStore
 

@@ -7,7 +7,7 @@ endpoint takes any batch size) and tf.lite.TFLiteConverter.from_saved_model conv
 it; no quantisation, so outputs match Keras to float rounding (tests check 1e-4 on 100
 MNIST digits). About 2.5 s for the shipped CNN on two CPU cores. The .tflite takes
 the pixels the model takes: [0, 1], or 0–255 for a model whose input convention is raw
-(see drawing/convention.py), shaped as the model's input ((28, 28, 1), (28, 28) or (784,)).
+(see explain/convention.py), shaped as the model's input ((28, 28, 1), (28, 28) or (784,)).
 """
 
 from __future__ import annotations
