@@ -1,6 +1,6 @@
 """Rebuild `real_handwriting.npz` (see `data/real.py`) from its public sources; needs the internet.
 
-    python -m digitstudio.data.real_sources [OUT]     # default: real.cache_path()
+    python -m digitstudio.data.real_sources [OUT]     # default: cache_path()
 
 Every part is read byte for byte from a public GitHub copy, over raw.githubusercontent.com,
 pinned to the commit it was read at (`Source.urls`; the default branch is tried when the
@@ -64,7 +64,20 @@ from typing import NamedTuple
 import numpy as np
 
 from digitstudio.data.mnist import DataError
-from digitstudio.data.real import ENV_VAR, FILE_NAME, KEYS, OMNIGLOT_SPLITS, cache_path
+from digitstudio.settings import SETTING
+
+ENV_VAR = SETTING["real_data"].env  # DIGIT_STUDIO_REAL_DATA
+FILE_NAME = "real_handwriting.npz"
+# The file's keys, in order (data/real.py's table says what each holds).
+KEYS = ("quickdraw_images", "quickdraw_labels", "quickdraw_classes", "omniglot_points", "omniglot_offsets",
+        "omniglot_split", "semeion_images", "semeion_labels")
+OMNIGLOT_SPLITS = {"train": 0, "valid": 1, "test": 2}  # omniglot_split's codes
+
+
+def cache_path() -> Path:
+    """Where a rebuilt file is kept: Keras's dataset cache (KERAS_HOME respected)."""
+    base = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    return base / "datasets" / FILE_NAME
 
 TIMEOUT_S = 60.0  # s: longest wait for the server to answer or send the next bytes
 DEADLINE_S = 600.0  # s: longest a single file may take (the largest is ~20 MB)
@@ -109,7 +122,8 @@ QUICKDRAW_PARTS: tuple[QuickDrawPart, ...] = (
     *(QuickDrawPart(name, 4000, Source(f"Quick, Draw! {name}", *ELICORRALES,
                                        f"data/my.{name}.test.data.4000.images.starting.at.0.bin"))
       for name in ("airplane", "banana", "bird", "book", "cat", "clock", "dog", "flower", "house", "rainbow")),
-    *(QuickDrawPart(name, 5000, Source(f"Quick, Draw! {file}", *SHEKHAR, f"{file}.npy"))
+    *(QuickDrawPart(name, 5000, Source(f"Quick, Draw! {name}" + (f" ({file}.npy)" if file != name else ""),
+                                       *SHEKHAR, f"{file}.npy"))
       for name, file in (("circle", "circle"), ("square", "square"), ("star", "star"),
                          ("smiley_face", "smiley_face"), ("skull", "skull"), ("crown", "crown"),
                          ("airplane_2", "airplane"))),
@@ -199,10 +213,14 @@ def quickdraw_from_arrays(parts: Sequence[tuple[str, np.ndarray]]) -> tuple[np.n
 
 _RECONSTRUCT = np.zeros(1).__reduce__()[0]  # numpy's ndarray unpickling function, whatever its module
 _SCALAR = np.int16(0).__reduce__()[0]
-# The globals a pickle of NumPy arrays names (Python 2's and NumPy 1's module names, and NumPy 2's).
+_FROMBUFFER = np.zeros(1).__reduce_ex__(5)[0]  # how pickle protocol 5 rebuilds an array
+# The globals a pickle of NumPy arrays names: under NumPy 1 (and Python 2), NumPy 2, and the
+# oldest NumPy's numpy.core._internal (numpy/lib/tests/data/py2-np0-objarr.npy).
 _ARRAY_PICKLE_GLOBALS = {
-    **{(module, "_reconstruct"): _RECONSTRUCT for module in ("numpy.core.multiarray", "numpy._core.multiarray")},
+    **{(module, "_reconstruct"): _RECONSTRUCT
+       for module in ("numpy.core.multiarray", "numpy._core.multiarray", "numpy.core._internal")},
     **{(module, "scalar"): _SCALAR for module in ("numpy.core.multiarray", "numpy._core.multiarray")},
+    **{(module, "_frombuffer"): _FROMBUFFER for module in ("numpy.core.numeric", "numpy._core.numeric")},
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     ("_codecs", "encode"): codecs.encode,  # how Python 3 pickles bytes at protocol 2
@@ -244,7 +262,7 @@ def read_sketchrnn_npz(data: bytes, what: str = "sketch-rnn .npz") -> tuple[np.n
                     else:
                         raise DataError(f"{what}: {member} is .npy version {version}, not 1.0 or 2.0.")
                     if dtype.hasobject:
-                        array = np.asarray(_ArraysOnlyUnpickler(fp, encoding="latin1").load(), dtype=object)
+                        array = _object_array(_ArraysOnlyUnpickler(fp, encoding="latin1").load())
                     else:
                         array = None
                 if array is None:
@@ -256,6 +274,16 @@ def read_sketchrnn_npz(data: bytes, what: str = "sketch-rnn .npz") -> tuple[np.n
     except Exception as exc:  # zip, header and pickle errors all mean the same thing here
         raise DataError(f"{what} is not a readable sketch-rnn .npz ({type(exc).__name__}: {str(exc)[:120]}).") from None
     return arrays[0], arrays[1], arrays[2]
+
+
+def _object_array(items) -> np.ndarray:
+    """`items` as a 1-D object array (np.asarray would stack equal-length drawings into one block)."""
+    if isinstance(items, np.ndarray):
+        return items
+    array = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        array[i] = item
+    return array
 
 
 def omniglot_from_sketchrnn(train: Sequence, valid: Sequence, test: Sequence
@@ -343,7 +371,7 @@ def _semeion_record(fields: list[str], size: int) -> tuple[list[int], int] | Non
 
 def assemble(quickdraw: tuple[np.ndarray, np.ndarray, np.ndarray], omniglot: tuple[np.ndarray, np.ndarray, np.ndarray],
              semeion: SemeionDigits) -> dict[str, np.ndarray]:
-    """The file's arrays by key (`real.KEYS`, in that order), from the three conversions."""
+    """The file's arrays by key (`KEYS`, in that order), from the three conversions."""
     values = (*quickdraw, *omniglot, semeion.images, semeion.labels)
     return dict(zip(KEYS, values, strict=True))
 
@@ -470,10 +498,10 @@ def build(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None
           keep_sources: bool = False, log: Callable[[str], None] | None = None) -> Path:
     """Download every source, convert it and write the .npz at `path` (see the module's
     table); returns the path. `cache_dir` holds the downloads (default
-    `<real.cache_path()'s folder>/real_handwriting_sources`, removed after a successful
-    build unless `keep_sources`; a `cache_dir` given is kept). With `verify`, nothing is written unless every array's
-    bytes equal the published file's (`EXPECTED_DIGESTS`). `log` receives one line per
-    step. DataError with one actionable line on any failure."""
+    `<cache_path()'s folder>/real_handwriting_sources`, removed after a successful
+    build unless `keep_sources`; a `cache_dir` given is kept). With `verify`, nothing is
+    written unless every array's bytes equal the published file's (`EXPECTED_DIGESTS`).
+    `log` receives one line per step. DataError with one actionable line on any failure."""
     say = log or (lambda line: None)
     sources_dir = Path(cache_dir) if cache_dir is not None else cache_path().parent / SOURCES_DIR
 
@@ -499,8 +527,8 @@ def build(path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None
         wrong = mismatches(arrays)
         if wrong:
             raise DataError(f"The rebuilt {', '.join(wrong)} differ from the published {FILE_NAME} (a source "
-                            f"changed?), so nothing was written; delete {sources_dir} and try again, or set "
-                            f"{ENV_VAR} to a copy of the published file.")
+                            f"changed?), so nothing was written; delete {sources_dir} and try again, set "
+                            f"{ENV_VAR} to a copy of the published file, or keep these with --no-verify.")
         say(f"verified: all {len(EXPECTED_DIGESTS)} parts equal the published {FILE_NAME}")
     file = write_npz(arrays, path)
     say(f"wrote {file}")

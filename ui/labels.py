@@ -1,42 +1,28 @@
 """People's own labelled digits, shared by the Draw, Your handwriting and Class pages:
-the store (one per process), who "you" are (nickname or session), the "It was a" control,
-and queueing a fine-tune ("Teach the model") through the training queue."""
+the store (one per process), who "you" are (nickname or session), and the "It was a"
+and "Not a digit" controls. Teaching the model on them is ui/teach.py."""
 
 from __future__ import annotations
-
-import json
-import os
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from digitstudio.data.extra import NOT_A_DIGIT
-from digitstudio.drawing.predict import Prediction, not_sure_threshold
+from digitstudio.drawing.predict import Prediction
 from digitstudio.storage.drawings import DrawingStore, LabellingThrottled, Scope, StoreUnavailable, clean_nickname
-from digitstudio.training.finetune import FinetuneError, FinetuneSettings, finetune_spec, finetune_task
-from digitstudio.training.jobs import JobLimitError
 from ui.charts import a_digit
 from ui.drawing import clear_drawing
-from ui.resources import ModelRef, classroom_mode, run_store, training_manager
-from ui.sidebar import DONE_KEY, JOB_KEY, session_id
-from ui.training_status import CLASS_FINETUNE
+from ui.resources import ModelRef, classroom_mode
+from ui.session import LABEL_KEY, NICKNAME_KEY, session_id
 
-NICKNAME_KEY = "nickname"
-LABEL_KEY = "it_was_a"
 _FEEDBACK = "_label_feedback"  # (kind, text) after the last label, shown once
 _LAST_SAVED = "_last_saved_drawing"  # the id of the drawing the last label saved (for Undo)
-TEACHER_ENV = "DIGIT_STUDIO_TEACHER_PASSCODE"
-TEACH_SETTINGS = FinetuneSettings()  # measured in bench/finetune_benefit.py (tests use a tiny one)
-_TEACHER_KEY = "_teacher_ok"
-STUDENT_TEACH = ("In classroom mode your drawings teach the class's model: the teacher teaches it on the "
-                 "Class page.")
 
 
 @st.cache_resource
 def drawing_store() -> DrawingStore:
-    """One store per server: SQLite in DIGIT_STUDIO_DATA (default data/), or PostgreSQL
-    when DIGIT_STUDIO_DATABASE_URL names one (several app replicas share a class)."""
+    """One store per server: SQLite in the DIGIT_STUDIO_DATA folder, or PostgreSQL when
+    DIGIT_STUDIO_DATABASE_URL names one (several app replicas share a class)."""
     return DrawingStore()
 
 
@@ -141,58 +127,3 @@ def label_feedback() -> None:
     if saved:
         st.caption(f"{saved} of your drawings saved.")
         st.page_link("views/handwriting.py", label="See them in Your handwriting", icon=":material/gesture:")
-
-
-def is_teacher() -> bool:
-    """Outside classroom mode everyone is; in it, whoever entered DIGIT_STUDIO_TEACHER_PASSCODE."""
-    if not classroom_mode():
-        return True
-    return bool(st.session_state.get(_TEACHER_KEY))
-
-
-def teacher_login() -> None:
-    passcode = os.environ.get(TEACHER_ENV, "")
-    if not passcode or is_teacher():
-        return
-    entered = st.text_input("Teacher passcode", type="password", key="_teacher_passcode")
-    if entered:
-        st.session_state[_TEACHER_KEY] = entered == passcode
-        if not st.session_state[_TEACHER_KEY]:
-            st.error("That is not the teacher passcode.")
-
-
-def parent_record(model: ModelRef) -> dict:
-    """The active model's record: its run.json, or the shipped model's JSON beside it."""
-    if model.run_id:
-        return run_store().get(model.run_id)
-    path = Path(model.path).with_suffix(".json")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def teach(scope: Scope, model, ref: ModelRef) -> str:
-    """Queue a fine-tune of the active model on the scope's digits and not-a-digit
-    drawings; "" or why not. In classroom mode only the teacher may (training is off)."""
-    if not is_teacher():
-        return STUDENT_TEACH
-    if ref.input_scale != 1.0:
-        return "This model reads raw 0–255 pixels; fine-tuning is for models that read 0–1 pixels."
-    try:
-        x, y, ids = drawing_store().arrays(scope)
-        others, _, other_ids = drawing_store().arrays(scope, not_digits=True)
-        record = parent_record(ref)
-        parent = ref.run_id or "shipped CNN"
-        kind = CLASS_FINETUNE if scope.whole_class else "fine-tune"
-        task = finetune_task(model, x, y, not_digits=others, parent_threshold=not_sure_threshold(record),
-                             parent_id=parent,
-                             parent_spec=record.get("spec"), mnist_before=record.get("test_accuracy"),
-                             drawing_ids=ids + other_ids, settings=TEACH_SETTINGS)
-        st.session_state[JOB_KEY] = training_manager().submit(finetune_spec(record.get("spec"), TEACH_SETTINGS),
-                                                              label=f"{kind} of {parent}", owner=session_id(),
-                                                              task=task)
-    except (FinetuneError, JobLimitError, StoreUnavailable) as exc:
-        return str(exc)
-    st.session_state.pop(DONE_KEY, None)
-    return ""

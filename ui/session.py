@@ -1,0 +1,25 @@
+"""This browser session's keys in st.session_state, and who the session is.
+
+Every page and shared piece reads and writes the session's state through the names
+here, so the sidebar, the training panel and the pages share them without importing
+each other."""
+
+from __future__ import annotations
+
+JOB_KEY = "training_job"  # this session's current/last training job id
+DONE_KEY = "_training_job_done"  # the job whose result was already applied
+NICKNAME_KEY = "nickname"  # the nickname typed in the sidebar (cleaned)
+LABEL_KEY = "it_was_a"  # the "It was a" pills (the contract: key it_was_a, options 0–9)
+
+
+def widget_key(name: str) -> str:
+    """The session_state key of a spec field's sidebar control."""
+    return f"f_{name}"
+
+
+def session_id() -> str:
+    """This browser session's id (the queue allows one active training per session)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
