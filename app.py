@@ -19,13 +19,14 @@ PRESENTING = presenting()
 st.set_page_config(page_title="Digit Studio", page_icon="✏️", layout="wide",
                    initial_sidebar_state="collapsed" if PRESENTING else 420)
 
-from digitstudio.runtime import configure_tensorflow, keep_keras_state  # noqa: E402
+from digitstudio.runtime import configure_tensorflow  # noqa: E402
+from ui.streamlit_patch import keep_keras_state  # noqa: E402
 
 configure_tensorflow()  # DIGIT_STUDIO_TF_THREADS, if set: before any model loads
-keep_keras_state()  # no keras.backend.clear_session() after every rerun (see digitstudio/runtime.py)
+keep_keras_state()  # no keras.backend.clear_session() after every rerun (see ui/streamlit_patch.py)
 
 from ui.drawing import page_changed  # noqa: E402
-from ui.handwriting import nickname_input  # noqa: E402
+from ui.labels import nickname_input  # noqa: E402
 from ui.resources import active_predictor, classroom_mode  # noqa: E402
 from ui.sidebar import setup_query, training_form  # noqa: E402
 from ui.training_status import training_panel  # noqa: E402

@@ -23,6 +23,8 @@ from digitstudio.data.real import ENV_VAR as REAL_ENV_VAR
 from digitstudio.data.real import load_real
 from digitstudio.modeling.cli import add_spec_arguments, spec_from_args
 from digitstudio.modeling.spec import SpecError, count_params
+from digitstudio.storage.runs import RunStatus
+from digitstudio.training import events
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,11 +44,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def print_progress(event: dict) -> None:
-    if event["kind"] != "epoch":
+def print_progress(event: events.Event) -> None:
+    """One line per epoch, and what the training does after its last batch."""
+    if isinstance(event, events.Phase):
+        print(f"{event.name}…", flush=True)
+    if not isinstance(event, events.Epoch):
         return
-    logs = event["logs"]
-    line = (f"epoch {event['epoch']:>3}/{event['epochs']}  {event['seconds']:6.1f}s  "
+    logs = event.logs
+    line = (f"epoch {event.epoch:>3}/{event.epochs}  {event.seconds:6.1f}s  "
             f"loss {logs.get('loss', float('nan')):.4f}  acc {logs.get('accuracy', float('nan')):.4f}")
     if "val_loss" in logs:
         line += f"  val_loss {logs['val_loss']:.4f}  val_acc {logs.get('val_accuracy', float('nan')):.4f}"
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
           f"data {data.source}", flush=True)
     log_dir = out.with_name(f"{out.stem}-logs")  # TensorBoard: tensorboard --logdir runs/
     result = train(spec, data, on_progress=print_progress, log_dir=log_dir, real=real)
-    if result.status in ("diverged", "failed"):
+    if not RunStatus(result.status).keeps_model:
         print(f"error: {result.message}", file=sys.stderr)
         return 1
     command = " ".join(shlex.quote(a) for a in ["python", "train.py", *(argv if argv is not None else sys.argv[1:])])

@@ -39,7 +39,7 @@ from digitstudio.modeling.presets import PRESETS  # noqa: E402
 from digitstudio.modeling.spec import ModelSpec, validate  # noqa: E402
 from digitstudio.storage.model_files import load_model  # noqa: E402
 from digitstudio.storage.runs import RunStore  # noqa: E402
-from digitstudio.training.jobs import TrainingManager  # noqa: E402
+from digitstudio.training.queue import TrainingManager  # noqa: E402
 
 GOAL_MB = 50
 SPECS = {"mlp": "seed-dropout", "cnn": "cnn"}  # the presets' layers: Dense 128 + Dropout, and the shipped CNN
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                 snapshot = manager.wait(manager.submit(spec.replace(seed=i), label=f"{name}-{i}"), timeout=600)
                 if snapshot.state != "completed":
                     raise SystemExit(f"retrain {i} ended {snapshot.state}: {snapshot.message}")
-                model = manager.store.load_model(snapshot.run_id)  # as the app does: from the run's file
+                model = load_model(manager.store.model_path(snapshot.run_id))  # as the app does: from the run's file
                 Predictor(model).probabilities(digit.astype(np.float32) / 255.0)
                 del model
                 readings.append(rss_mb())

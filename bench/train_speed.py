@@ -60,7 +60,8 @@ def time_fit(spec: ModelSpec, data: MnistData) -> list[float]:
     import keras
 
     from digitstudio.modeling.build import build_model
-    from digitstudio.training.fit import prepare_data, set_determinism
+    from digitstudio.training.data import prepare_data
+    from digitstudio.training.fit import set_determinism
 
     set_determinism(spec.seed)  # train() does this too; op determinism is process-wide
     prepared = prepare_data(spec, data)
@@ -95,7 +96,7 @@ def time_app(spec: ModelSpec, data: MnistData, snapshots: bool = False) -> list[
     import tempfile
 
     from digitstudio.storage.runs import RunStore
-    from digitstudio.training.jobs import TrainingManager
+    from digitstudio.training.queue import TrainingManager
 
     with tempfile.TemporaryDirectory() as runs:
         manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1)
@@ -125,7 +126,7 @@ def paused_cpu(spec: ModelSpec, data: MnistData, seconds: float) -> dict:
     import tempfile
 
     from digitstudio.storage.runs import RunStore
-    from digitstudio.training.jobs import TrainingManager
+    from digitstudio.training.queue import TrainingManager
 
     with tempfile.TemporaryDirectory() as runs:
         manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1)
@@ -152,7 +153,7 @@ def snapshot_cost(spec: ModelSpec, data: MnistData) -> dict:
     import tempfile
 
     from digitstudio.modeling.build import build_model
-    from digitstudio.training.fit import prepare_data
+    from digitstudio.training.data import prepare_data
     from digitstudio.training.snapshots import make_probe, save_insides
 
     prepared = prepare_data(spec, data)
@@ -178,8 +179,8 @@ def lr_finder_seconds(spec: ModelSpec, data: MnistData) -> dict:
     import tempfile
 
     from digitstudio.storage.runs import RunStore
-    from digitstudio.training.jobs import TrainingManager
     from digitstudio.training.lr_finder import submit_range_test
+    from digitstudio.training.queue import TrainingManager
 
     with tempfile.TemporaryDirectory() as runs:
         manager = TrainingManager(RunStore(runs), lambda: data, max_concurrent=1)

@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 from digitstudio.data.mnist import ENV_VAR, load_mnist  # noqa: E402
 from digitstudio.drawing.predict import Predictor  # noqa: E402
 from digitstudio.explain.convention import pixel_factor  # noqa: E402
+from digitstudio.storage.model_files import load_model  # noqa: E402
 from digitstudio.storage.runs import RunStore  # noqa: E402
 from digitstudio.storage.uploads import accept_upload  # noqa: E402
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         run = accept_upload(store, path.name, path.read_bytes(), data)
         accept_seconds = time.perf_counter() - started
-        model = store.load_model(run["id"])
+        model = load_model(store.model_path(run["id"]))
         before = accuracy(Predictor(model), data)
         after = accuracy(Predictor(model, input_scale=pixel_factor(run)), data)
     print(f"{path.name}: {run['input_words']}")

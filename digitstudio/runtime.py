@@ -1,28 +1,19 @@
-"""Process set-up for the app server: TensorFlow's thread pools, and Streamlit's
-habit of resetting Keras after every script run.
+"""The process's runtime: TensorFlow's thread pools, and the workarounds for TensorFlow
+and glibc that keep a long-running server's memory flat across trainings.
 
-Both are called from the top of app.py, before any model loads. Measured with
-bench/load.py (30 drawing sessions on 2 cores): see tf_threads() and keep_keras_state().
+`configure_tensorflow()` is called from the top of app.py, before any model loads
+(bench/load.py measures thread settings); the training queue calls
+`TracedGradients` and `release_free_memory()` around its jobs (bench/memory.py
+measures them). No Streamlit here: its patch lives in ui/streamlit_patch.py.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
-THREADS_ENV = "DIGIT_STUDIO_TF_THREADS"  # intra-op threads (threads one op may use)
-INTER_THREADS_ENV = "DIGIT_STUDIO_TF_INTER_THREADS"  # inter-op threads (ops run side by side)
+from digitstudio.settings import settings
 
 _configured: tuple[int, int] | None = None
-
-
-def _threads_from_env(name: str) -> int:
-    """A positive thread count from the environment, else 0 (= TensorFlow's default)."""
-    raw = os.environ.get(name, "").strip()
-    try:
-        return max(0, int(raw)) if raw else 0
-    except ValueError:
-        return 0
 
 
 def tf_threads() -> tuple[int, int]:
@@ -33,7 +24,8 @@ def tf_threads() -> tuple[int, int]:
     server p95: TF default 61 ms, 1/1 threads 64 ms, 2/1 threads 75 ms — noise).
     The variables are for a big shared machine, where a training should not take
     every core: e.g. DIGIT_STUDIO_TF_THREADS=4 on a 32-core server."""
-    return _threads_from_env(THREADS_ENV), _threads_from_env(INTER_THREADS_ENV)
+    chosen = settings()
+    return chosen.tf_threads, chosen.tf_inter_threads
 
 
 def configure_tensorflow() -> tuple[int, int] | None:
@@ -60,39 +52,64 @@ def configure_tensorflow() -> tuple[int, int] | None:
     return _configured
 
 
-def keep_keras_state() -> bool:
-    """Stop Streamlit from calling keras.backend.clear_session() after every script
-    run (streamlit.runtime.scriptrunner.script_runner._clean_problem_modules, which
-    it does whenever keras is imported; matplotlib's close("all") is kept).
+# --- memory over many trainings in one process --------------------------------------------
+#
+# TensorFlow leaks every training's traced train-step graphs: graph-mode
+# `tf.custom_gradient` (used by tf.distribute's all_reduce in Keras's train step)
+# registers a gradient function per trace in a global registry and never removes it,
+# and that closure keeps the whole FuncGraph alive (measured: RSS grew about 8 MiB per
+# tiny-MLP training and about 24 MiB per small-CNN training). `TracedGradients` removes
+# the entries registered while jobs ran, once no job is running (the entries are only
+# read while a train step is being traced, so they are dead by then); RSS then levels
+# off. It deliberately does not call `keras.backend.clear_session()`: that does not free
+# these graphs, and it replaces Keras's thread-local scope state for *every* thread at
+# once (and clears TF's kernel cache), so it could disturb another session that is
+# loading a model or predicting at that moment.
 
-    clear_session() runs a full gc.collect(), resets TensorFlow's default graph and
-    kernel cache and replaces Keras's thread-local state for every thread at once.
-    In this app that happened after each stroke's fragment rerun: with 30 drawing
-    sessions it was about a third of the server's CPU time (py-spy), and it also
-    disturbed a training running on a worker thread (digitstudio/jobs.py explains
-    why the app itself never calls it). Models are loaded once per process and
-    shared, so there is no per-run Keras state to clear.
 
-    Private Streamlit API: if it is not there, nothing is patched and this returns
-    False. Idempotent."""
+class TracedGradients:
+    """Remembers TensorFlow's custom-gradient registry before a batch of jobs (`mark`,
+    when the first starts) and removes what they added (`forget`, when none is running).
+    Not thread-safe by itself: the training queue calls both under its lock."""
+
+    def __init__(self) -> None:
+        self._before: set[str] | None = None
+
+    def mark(self) -> None:
+        if self._before is None:
+            self._before = custom_gradient_names()
+
+    def forget(self) -> None:
+        baseline, self._before = self._before, None
+        registry = _gradient_registry()
+        if baseline is None or registry is None:
+            return
+        for name in custom_gradient_names() - baseline:
+            registry.pop(name, None)
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc only). TensorFlow's many threads each
+    get a malloc arena; without a trim, memory freed after a training stays mapped and
+    RSS ratchets up over the first retrains although nothing is leaked."""
     try:
-        from streamlit.runtime.scriptrunner import script_runner
-    except Exception:
-        return False
-    original = getattr(script_runner, "_clean_problem_modules", None)
-    if original is None:
-        return False
-    if getattr(original, "_digitstudio", False):
-        return True
+        import ctypes
 
-    def clean_problem_modules() -> None:
-        plt = sys.modules.get("matplotlib.pyplot")
-        if plt is not None:
-            try:
-                plt.close("all")
-            except Exception:
-                pass
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        pass
 
-    clean_problem_modules._digitstudio = True  # type: ignore[attr-defined]
-    script_runner._clean_problem_modules = clean_problem_modules
-    return True
+
+def _gradient_registry() -> dict | None:
+    """TensorFlow's graph-mode gradient registry, or None: when TensorFlow is not
+    imported yet (nothing registered; and this runs under the manager's lock, so it
+    must not import it), or when a TensorFlow version stores it differently (it is
+    private API, so then nothing is pruned)."""
+    ops = sys.modules.get("tensorflow.python.framework.ops")
+    registry = getattr(getattr(ops, "gradient_registry", None), "_registry", None)
+    return registry if isinstance(registry, dict) else None
+
+
+def custom_gradient_names() -> set[str]:
+    registry = _gradient_registry()
+    return {name for name in registry if str(name).startswith("CustomGradient-")} if registry else set()

@@ -112,7 +112,7 @@ def _set_quick_training(at: AppTest, preset: str = "seed-mlp", images: int = 600
 
 def _train_and_wait(at: AppTest, timeout: float = 120) -> dict:
     from ui.resources import training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     next(b for b in at.sidebar.button if b.label == "Train").click().run()
     assert not at.exception
@@ -140,7 +140,7 @@ def test_train_from_sidebar_then_draw_with_new_model(mnist):
 
 def test_stop_ends_training_early_and_keeps_the_model():
     from ui.resources import training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     at = _set_quick_training(new_app().run(), preset="seed-dropout", images=20_000, epochs=20)
     next(b for b in at.sidebar.button if b.label == "Train").click().run()
@@ -162,7 +162,7 @@ def test_stop_ends_training_early_and_keeps_the_model():
 
 
 def test_invalid_layer_table_shows_error_and_trains_nothing():
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     at = new_app().run()
     at.session_state["layer_rows"] = [
@@ -237,7 +237,7 @@ def test_a_photo_on_the_paper_page_shows_its_steps_and_is_read(mnist):
 def test_an_edited_setup_trains_as_custom_everywhere(mnist):
     from digitstudio.export.share import spec_to_query
     from ui.resources import training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     custom = PRESETS_FOR_TEST["seed-mlp"].spec.replace(layers=parse_layers_for_test("dense:32:relu"), epochs=1,
                                                        train_size=500)

@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from digitstudio.data.augment import DEFAULTS, augment_examples
+from digitstudio.data.augment import augment_examples
 from digitstudio.modeling.presets import PRESETS
+from digitstudio.modeling.spec import ModelSpec
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+DEFAULTS = ModelSpec(layers=[]).augmentation()  # the one home of the defaults: the spec's fields
 
 
 def test_no_augmentation_leaves_digits_alone_and_the_defaults_change_them(small_mnist):
@@ -18,13 +20,14 @@ def test_no_augmentation_leaves_digits_alone_and_the_defaults_change_them(small_
     still = augment_examples(digits, 3, rotation=0.0, zoom=0.0, shift=0.0, stroke=0.0)
     assert still.shape == (4, 3, 28, 28)
     np.testing.assert_allclose(still, np.repeat(digits[:, None] / 255.0, 3, axis=1), atol=1e-5)
-    moved = augment_examples(digits, 3, **DEFAULTS)
+    moved = augment_examples(digits, 3, **DEFAULTS)  # the spec's defaults
     assert np.abs(moved - still).mean() > 0.01
     assert not np.allclose(moved[:, 0], moved[:, 1])  # each copy is a different draw
 
 
 def test_the_shipped_setup_uses_the_defaults_its_model_was_trained_with():
-    assert PRESETS["cnn"].spec.augmentation() == DEFAULTS
+    assert PRESETS["cnn"].spec.augmentation() == DEFAULTS == {"rotation": 12.0, "zoom": 0.2, "shift": 0.1,
+                                                             "stroke": 0.35}
 
 
 def test_the_sidebar_shows_augmentation_and_its_settings_go_into_the_setup(mnist_path, monkeypatch, tmp_path):

@@ -13,9 +13,11 @@ from digitstudio.drawing.predict import Predictor  # noqa: E402
 from digitstudio.explain.convention import InputConvention, detect_convention, pixel_factor  # noqa: E402
 from digitstudio.modeling.presets import PRESETS  # noqa: E402
 from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers, validate  # noqa: E402
+from digitstudio.storage.model_files import load_model  # noqa: E402
 from digitstudio.storage.runs import RunStore  # noqa: E402
 from digitstudio.storage.uploads import accept_upload, choose_input_scale  # noqa: E402
-from digitstudio.training.fit import prepare_data, train  # noqa: E402
+from digitstudio.training.data import prepare_data  # noqa: E402
+from digitstudio.training.fit import train  # noqa: E402
 
 
 def trained(small_mnist, factor: float, *layers, input_shape=(784,)):
@@ -80,7 +82,7 @@ def test_an_uploaded_tutorial_h5_becomes_a_scored_run_that_reads_digits_right(ra
     assert run["input_convention"]["scale"] == "raw" and run["input_words"].startswith("expects raw 0–255 pixels")
     assert run["test_accuracy"] > 0.8 and run["test_size"] == 10_000 and len(run["per_class_accuracy"]) == 10
     assert store.get(run["id"])["test_accuracy"] == run["test_accuracy"]  # in run.json, for the runs table
-    model = store.load_model(run["id"])  # the .h5 was kept re-saved as model.keras
+    model = load_model(store.model_path(run["id"]))  # the .h5 was kept re-saved as model.keras
     digits, labels = mnist.x_test[:500].astype(np.float32) / 255.0, mnist.y_test[:500]
     before = (Predictor(model).probabilities(digits).argmax(1) == labels).mean()
     after = (Predictor(model, input_scale=pixel_factor(run)).probabilities(digits).argmax(1) == labels).mean()

@@ -167,6 +167,6 @@ def test_a_saved_run_keeps_its_tensorboard_logs_in_its_folder(small_mnist, tmp_p
     store = RunStore(tmp_path / "runs")
     training_logs = tmp_path / "runs" / ".training-logs-job1"  # hidden: not a run while training
     result = train(ModelSpec(layers=parse_layers("dense:8"), epochs=1), small_mnist, log_dir=training_logs)
-    run = store.save(result, label="with logs", log_dir=training_logs)
+    run = store.save(result.run_record(), result.model, "with logs", log_dir=training_logs)
     assert scalar_tags(store.resolve(run["id"]) / "logs" / "train")["epoch_loss"] == 1
     assert not training_logs.exists() and [r["id"] for r in store.list()] == [run["id"]]

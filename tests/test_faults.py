@@ -76,7 +76,7 @@ def canvas_from_digit(digit28: np.ndarray, transparent: bool = False) -> np.ndar
 
 def train_and_wait(at: AppTest) -> dict:
     from ui.resources import training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     next(b for b in at.sidebar.button if b.label == "Train").click().run()
     assert not at.exception
@@ -165,7 +165,7 @@ def test_a_deleted_runs_folder_is_recreated(runs_root):
 # --- no dataset ------------------------------------------------------------------------
 
 def test_missing_mnist_is_explained_training_is_off_and_drawing_works(tmp_path, monkeypatch, mnist):
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     monkeypatch.setenv("MNIST_NPZ", str(tmp_path / "nowhere" / "mnist.npz"))
     at = new_app()

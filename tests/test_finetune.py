@@ -11,8 +11,9 @@ from digitstudio.data.negatives import make_negatives, soft_targets
 from digitstudio.drawing.predict import DIGITS_REJECTED, choose_threshold
 from digitstudio.explain.accuracy import accuracy_by_digit, confusion_matrix, most_confused
 from digitstudio.modeling.spec import ModelSpec
-from digitstudio.storage.model_files import threshold_for_model
-from digitstudio.storage.runs import RunStore
+from digitstudio.storage.model_files import load_model, threshold_for_model
+from digitstudio.storage.runs import RunKind, RunStore
+from digitstudio.training.control import TrainingControl
 from digitstudio.training.finetune import (
     MIN_DIGITS,
     FinetuneError,
@@ -26,7 +27,6 @@ from digitstudio.training.finetune import (
     replay_dataset,
     replay_plan,
 )
-from digitstudio.training.fit import TrainingControl
 
 TINY = FinetuneSettings(steps=6, epochs=2, batch_size=16, learning_rate=1e-3)
 SPEC = ModelSpec(layers=[{"type": "dense", "units": 16, "activation": "relu"}])
@@ -127,8 +127,8 @@ def test_finetune_reports_before_after_and_saves_as_a_run(parent, small_mnist, t
     assert isinstance(result, FinetuneResult) and result.status == "completed", result.message
     assert all(np.array_equal(a, b) for a, b in zip(parent.get_weights(), weights_before))  # parent untouched
     assert result.model is not None and result.model is not parent
-    kinds = [event["kind"] for event in events]
-    assert kinds.count("epoch") == 2 and kinds[-1] == "end"
+    kinds = [type(event).__name__ for event in events]
+    assert kinds.count("Epoch") == 2 and kinds[-1] == "Ended"
     assert len(result.history["loss"]) == 2 and "val_accuracy" in result.history  # val = the hold-out
 
     report = result.comparison()
@@ -150,7 +150,7 @@ def test_finetune_reports_before_after_and_saves_as_a_run(parent, small_mnist, t
     assert result.test_loss == pytest.approx(loss, rel=1e-4)
     assert result.spec.epochs == TINY.epochs and result.spec.learning_rate == TINY.learning_rate
 
-    record = RunStore(tmp_path).save(result, result.label)
+    record = RunStore(tmp_path).save(result.run_record(RunKind.FINETUNE), result.model, result.label)
     assert record["id"].endswith("fine-tune-of-20250101-my-mlp") and record["has_model"]
     assert record["finetune"]["parent"] == "20250101-my-mlp" and record["status"] == "completed"
     # The fine-tuned model says "not sure" by the same rule as any trained model (issue 10):
@@ -161,7 +161,7 @@ def test_finetune_reports_before_after_and_saves_as_a_run(parent, small_mnist, t
     assert not_sure["threshold"] == pytest.approx(choose_threshold(probs), abs=1e-6)
     assert np.mean(probs.max(axis=1) < not_sure["threshold"]) <= DIGITS_REJECTED
     assert threshold_for_model(RunStore(tmp_path).model_path(record["id"])) == pytest.approx(not_sure["threshold"])
-    reloaded = RunStore(tmp_path).load_model(record["id"])
+    reloaded = load_model(RunStore(tmp_path).model_path(record["id"]))
     assert np.allclose(reloaded.predict(x[:2, ..., None] / 255, verbose=0),
                        result.model.predict(x[:2, ..., None] / 255, verbose=0), atol=1e-5)
 
@@ -201,7 +201,7 @@ def test_finetune_task_is_what_a_queue_calls(parent, small_mnist):
     x_copy[:] = 0  # the person deletes or relabels after queueing: the queued task keeps its copy
     events = []
     result = task(small_mnist, on_progress=events.append, control=TrainingControl())
-    assert result.status == "completed" and result.label == "fine-tune of p" and events[-1]["kind"] == "end"
+    assert result.status == "completed" and result.label == "fine-tune of p" and type(events[-1]).__name__ == "Ended"
     assert result.spec == finetune_spec(SPEC, TINY) and result.user_digits > 0
     held = result.holdout
     assert held["drawing_ids"] == [ids[i] for i in held["indices"]] and held["drawing_ids"]

@@ -61,7 +61,7 @@ def test_it_was_a_saves_the_drawing_clears_the_canvas_and_counts(small_mnist):
 
 
 def test_your_handwriting_shows_them_and_teaches_the_model(small_mnist, monkeypatch):
-    import ui.handwriting as handwriting
+    import ui.teach as handwriting
 
     monkeypatch.setattr(handwriting, "TEACH_SETTINGS", FinetuneSettings(steps=8, epochs=2, batch_size=16))
     at = AppTest.from_file(APP, default_timeout=180).run()
@@ -76,7 +76,7 @@ def test_your_handwriting_shows_them_and_teaches_the_model(small_mnist, monkeypa
     assert not teach.disabled
     teach.click().run()
     from ui.resources import training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     snapshot = training_manager().wait(at.session_state[JOB_KEY], timeout=300)
     assert snapshot.state == "completed", snapshot.message
@@ -130,9 +130,9 @@ def test_classroom_labels_go_to_the_class_wall_and_only_the_teacher_teaches(smal
 
 def test_in_classroom_mode_the_teachers_fine_tune_becomes_the_class_model_and_students_cannot_teach(
         small_mnist, monkeypatch):
-    import ui.handwriting as handwriting
+    import ui.teach as handwriting
     from ui.resources import default_ref, training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     monkeypatch.setattr(handwriting, "TEACH_SETTINGS", FinetuneSettings(steps=8, epochs=2, batch_size=16))
     student = classroom_student(small_mnist, monkeypatch, 12)
@@ -214,7 +214,7 @@ def test_not_a_digit_is_saved_shown_and_taught(small_mnist, monkeypatch):
     # model trains on both: the run and its report say so.
     from style_strokes import ISSUE_INPUTS, NON_DIGITS, render
 
-    import ui.handwriting as handwriting
+    import ui.teach as handwriting
     from digitstudio.data.extra import NOT_A_DIGIT
 
     monkeypatch.setattr(handwriting, "TEACH_SETTINGS", FinetuneSettings(steps=8, epochs=2, batch_size=16))
@@ -240,7 +240,7 @@ def test_not_a_digit_is_saved_shown_and_taught(small_mnist, monkeypatch):
     assert not teach.disabled and "14 drawings" in teach.help
     teach.click().run()
     from ui.resources import run_store, training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     snapshot = training_manager().wait(at.session_state[JOB_KEY], timeout=300)
     assert snapshot.state == "completed", snapshot.message

@@ -9,12 +9,14 @@ import time
 import numpy as np
 import pytest
 
+from digitstudio import runtime
 from digitstudio.data.mnist import DataError, load_mnist
 from digitstudio.modeling import build as models_module
 from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers
+from digitstudio.storage.model_files import load_model
 from digitstudio.storage.runs import RunStore
-from digitstudio.training import jobs as jobs_module
-from digitstudio.training.jobs import JobLimitError, TrainingManager
+from digitstudio.training.jobs import JobLimitError
+from digitstudio.training.queue import TrainingManager
 
 TINY = ModelSpec(layers=parse_layers("dense:16:relu"), optimizer="adam", epochs=1, batch_size=32,
                  train_size=600, validation_split=0.1)
@@ -68,7 +70,7 @@ def test_a_job_completes_and_is_saved_with_a_loadable_model(make_manager, tmp_pa
     other_model = models_module.build_model(TINY)  # another session's model, in use already
     before = other_model.predict(digits, verbose=0)
 
-    gradients_before = jobs_module._custom_gradient_names()
+    gradients_before = runtime.custom_gradient_names()
     job_id = manager.submit(TINY, label="Tiny MLP", owner="alice")
     snap = manager.wait(job_id, WAIT)
     assert_plain(snap.history)
@@ -84,12 +86,12 @@ def test_a_job_completes_and_is_saved_with_a_loadable_model(make_manager, tmp_pa
     runs = manager.store.list()
     assert [run["id"] for run in runs] == [snap.run_id]
     assert runs[0]["has_model"] and runs[0]["status"] == "completed" and runs[0]["label"] == "Tiny MLP"
-    assert manager.store.load_model(snap.run_id).predict(digits, verbose=0).shape == (3, 10)
+    assert load_model(manager.store.model_path(snap.run_id)).predict(digits, verbose=0).shape == (3, 10)
     # Training on the worker thread left the model that was already in use alone.
     np.testing.assert_allclose(other_model.predict(digits, verbose=0), before)
     # TensorFlow's per-trace gradient registrations (which pin each job's graphs in
     # memory) were cleaned up once the worker was idle.
-    wait_until(lambda: jobs_module._custom_gradient_names() <= gradients_before, timeout=15)
+    wait_until(lambda: runtime.custom_gradient_names() <= gradients_before, timeout=15)
 
 
 def test_a_bad_spec_is_refused_and_nothing_is_queued(make_manager):
@@ -205,7 +207,8 @@ def test_finished_jobs_are_bounded_and_their_models_come_from_disk(make_manager)
     snap = manager.wait(trained, WAIT)
     assert snap.state == "completed"
     assert manager.snapshot(cancelled[-1]) is None  # forgotten: only the newest is kept
-    assert manager.store.load_model(snap.run_id).predict(np.zeros((1, 28, 28, 1)), verbose=0).shape == (1, 10)
+    reloaded = load_model(manager.store.model_path(snap.run_id))
+    assert reloaded.predict(np.zeros((1, 28, 28, 1)), verbose=0).shape == (1, 10)
 
 
 def test_one_active_job_per_owner_is_enforced_by_the_queue(make_manager):

@@ -8,8 +8,8 @@ import pytest
 
 from digitstudio.modeling.spec import ModelSpec, parse_layers
 from digitstudio.storage.runs import RunStore
-from digitstudio.training.jobs import TrainingManager
 from digitstudio.training.lr_finder import RULE, range_test, smooth, submit_range_test, suggest
+from digitstudio.training.queue import TrainingManager
 
 
 def test_the_suggestion_lies_in_the_stable_range_of_a_least_squares_problem():

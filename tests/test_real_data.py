@@ -149,7 +149,7 @@ def test_semeion_digits_get_a_digits_proportions(real_data, mnist):
 
 def test_training_with_real_data(real_data, small_mnist):
     from digitstudio.modeling.spec import ModelSpec, parse_layers
-    from digitstudio.training.fit import prepare_data
+    from digitstudio.training.data import prepare_data
 
     spec = ModelSpec(layers=parse_layers("dense:32"), epochs=1, negatives=0.1, real_negatives=0.2, real_digits=1,
                      validation_split=0.1)

@@ -7,15 +7,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
 from digitstudio.modeling.build import build_model
 from digitstudio.modeling.spec import ModelSpec, parse_layers
+from digitstudio.settings import ROOT
 from digitstudio.storage import runs as runs_module
-from digitstudio.storage.model_files import ModelFileError
-from digitstudio.storage.runs import RunNotFoundError, RunStore, sanitize_label
+from digitstudio.storage.model_files import ModelFileError, load_model
+from digitstudio.storage.runs import RunKind, RunNotFoundError, RunStatus, RunStore, sanitize_label
 from digitstudio.training.fit import TrainResult
 
 SPEC = ModelSpec(layers=parse_layers("dense:8:relu"), epochs=2, batch_size=32, train_size=100)
@@ -30,6 +32,11 @@ def make_result(status: str = "completed", with_model: bool = True) -> TrainResu
     )
 
 
+def save(store: RunStore, result: TrainResult, label: str = "", **kwargs) -> dict:
+    """Record a training's result as the queue does."""
+    return store.save(result.run_record(), result.model, label, **kwargs)
+
+
 @pytest.fixture
 def store(tmp_path) -> RunStore:
     return RunStore(tmp_path / "runs")
@@ -40,7 +47,7 @@ def all_files(root) -> list[str]:
 
 
 def test_save_list_get_load_delete_round_trip(store):
-    saved = store.save(make_result(), label="My first model")
+    saved = save(store, make_result(), label="My first model")
     run_id = saved["id"]
     assert re.fullmatch(r"\d{8}-\d{6}-my-first-model", run_id)
     assert saved["has_model"] and saved["status"] == "completed" and saved["label"] == "My first model"
@@ -54,7 +61,7 @@ def test_save_list_get_load_delete_round_trip(store):
     assert store.get(run_id) == listed[0]
     assert json.loads((store.root / run_id / "run.json").read_text())["id"] == run_id
 
-    model = store.load_model(run_id)
+    model = load_model(store.model_path(run_id))
     assert model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0).shape == (2, 10)
 
     assert store.delete(run_id) is True
@@ -67,17 +74,17 @@ def test_save_list_get_load_delete_round_trip(store):
 
 @pytest.mark.parametrize("status", ["diverged", "failed"])
 def test_runs_without_a_model_are_recorded_without_one(store, status):
-    saved = store.save(make_result(status), label="bad")
+    saved = save(store, make_result(status), label="bad")
     assert saved["has_model"] is False and "model_file" not in saved
     assert not store.model_path(saved["id"]).exists()
     assert store.list()[0]["status"] == status
     with pytest.raises(ModelFileError):
-        store.load_model(saved["id"])
+        load_model(store.model_path(saved["id"]))
 
 
 def test_list_is_newest_first_and_skips_corrupt_or_partial_runs(store):
-    old = store.save(make_result(with_model=False), label="old")["id"]
-    new = store.save(make_result(with_model=False), label="new")["id"]
+    old = save(store, make_result(with_model=False), label="old")["id"]
+    new = save(store, make_result(with_model=False), label="new")["id"]
     record = json.loads((store.root / old / "run.json").read_text())
     record["created"] = "2000-01-01T00:00:00+00:00"
     (store.root / old / "run.json").write_text(json.dumps(record))
@@ -99,12 +106,12 @@ def test_list_is_newest_first_and_skips_corrupt_or_partial_runs(store):
 
 
 def test_a_deleted_root_is_recreated(store):
-    store.save(make_result(with_model=False), label="before")
+    save(store, make_result(with_model=False), label="before")
     shutil.rmtree(store.root)
     assert store.list() == []
     assert store.root.is_dir()
     shutil.rmtree(store.root)
-    saved = store.save(make_result(), label="after")
+    saved = save(store, make_result(), label="after")
     assert [run["id"] for run in store.list()] == [saved["id"]]
 
 
@@ -112,8 +119,25 @@ def test_root_defaults_to_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path / "from-env"))
     assert RunStore().root == tmp_path / "from-env"
     monkeypatch.delenv("DIGIT_STUDIO_RUNS")
-    monkeypatch.chdir(tmp_path)
-    assert RunStore().root == tmp_path / "runs"
+    monkeypatch.chdir(tmp_path)  # the default is the repository's runs/, whatever the working directory
+    assert RunStore().root == ROOT / "runs"
+
+
+def test_runs_sort_by_time_across_time_zones_and_ids_are_utc(store):
+    """A run created after a restart with another TZ (or after the autumn clock change)
+    sorts by when it happened, not by its text."""
+    early = save(store, make_result(with_model=False), label="early")["id"]
+    late = save(store, make_result(with_model=False), label="late")["id"]
+    for run_id, created in ((early, "2026-10-25T02:30:00+02:00"), (late, "2026-10-25T01:10:00+00:00")):
+        record = json.loads(store.record_path(run_id).read_text())
+        record["created"] = created  # 00:30 UTC, then 01:10 UTC: as text, the other way round
+        store.record_path(run_id).write_text(json.dumps(record))
+    assert [run["id"] for run in store.list()] == [late, early]
+    fresh = save(store, make_result(with_model=False), label="now")
+    stamp = datetime.strptime(fresh["id"][:15], "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - stamp).total_seconds()) < 60, "the id's time is UTC"
+    assert fresh["created"].endswith("+00:00") and fresh["kind"] == RunKind.TRAIN
+    assert RunStatus(fresh["status"]) is RunStatus.COMPLETED and not RunStatus.FAILED.keeps_model
 
 
 def test_run_ids_are_sanitised_and_unique(store):
@@ -144,10 +168,10 @@ def test_path_traversal_cannot_read_write_or_delete_outside_the_root(tmp_path, s
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "run.json").write_text(json.dumps({"id": "outside", "created": "x"}))
-    store.save(make_result(), label="inside")
+    save(store, make_result(), label="inside")
     before = all_files(tmp_path)
 
-    for method in (store.get, store.delete, store.model_path, store.load_model):
+    for method in (store.get, store.delete, store.model_path, store.record_path, store.insides_path):
         with pytest.raises(ValueError):
             method("../outside")
         with pytest.raises(ValueError):
@@ -174,7 +198,7 @@ def test_a_failing_model_save_leaves_no_partial_files(store, monkeypatch):
 
     monkeypatch.setattr(result.model, "save", broken_save)
     with pytest.raises(OSError, match="No space left"):
-        store.save(result, label="doomed")
+        save(store, result, label="doomed")
     assert all_files(store.root) == []
     assert store.list() == []
 
@@ -185,5 +209,5 @@ def test_a_failing_json_write_leaves_no_model_behind(store, monkeypatch):
 
     monkeypatch.setattr(runs_module, "write_json_atomic", broken_write)
     with pytest.raises(OSError):
-        store.save(make_result(), label="doomed")
+        save(store, make_result(), label="doomed")
     assert all_files(store.root) == []

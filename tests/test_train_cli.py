@@ -23,7 +23,9 @@ from digitstudio.modeling.cli import command_line
 from digitstudio.modeling.presets import PRESETS
 from digitstudio.modeling.spec import ModelSpec, count_params, parse_layers, validate
 from digitstudio.storage.model_files import load_model
-from digitstudio.training.fit import TrainingControl, save_result, train
+from digitstudio.training import events as events_
+from digitstudio.training.control import TrainingControl
+from digitstudio.training.fit import save_result, train
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--layers", "dense:32:relu", "--train-size", "1000", "--epochs", "2", "--validation-split", "0.1"]
@@ -207,7 +209,7 @@ def test_stop_from_progress_callback_stops_within_the_epoch(small_mnist, tmp_pat
 
     def on_progress(event):
         events.append(event)
-        if event["kind"] == "batch":
+        if isinstance(event, events_.Batch):
             control.stop()
 
     result = train(spec, small_mnist, on_progress=on_progress, control=control)
@@ -216,9 +218,11 @@ def test_stop_from_progress_callback_stops_within_the_epoch(small_mnist, tmp_pat
     assert int(result.model.optimizer.iterations.numpy()) < batches / 2
     assert len(result.history["loss"]) == 1 and len(result.history["seconds"]) == 1
     assert result.test_accuracy is not None and 0 <= result.test_accuracy <= 1
-    assert events[0]["kind"] == "batch" and events[0]["epochs"] == 3 and events[0]["batches"] == batches
-    assert events[-1] == {"kind": "end", "status": "stopped", "message": result.message}
-    assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [1]
+    assert isinstance(events[0], events_.Batch) and events[0].epochs == 3 and events[0].batches == batches
+    assert events[-1] == events_.Ended("stopped", result.message)
+    assert [e.epoch for e in events if isinstance(e, events_.Epoch)] == [1]
+    phases = [e.name for e in events if isinstance(e, events_.Phase)]
+    assert phases and phases[0].startswith("Scoring the model"), "every phase after the last batch is named"
     # a stopped run is still saved, with its status
     json_path = save_result(result, tmp_path / "stopped.keras")
     info = json.loads(json_path.read_text())
@@ -232,15 +236,15 @@ def test_completed_run_reports_epochs_and_curve(small_mnist):
     events = []
     result = train(spec, small_mnist, on_progress=events.append)
     assert result.status == "completed" and result.message == ""
-    epochs = [e for e in events if e["kind"] == "epoch"]
-    assert [e["epoch"] for e in epochs] == [1, 2]
-    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[-1]["logs"])
-    assert epochs[-1]["eta"] == pytest.approx(0.0, abs=1e-6)
+    epochs = [e for e in events if isinstance(e, events_.Epoch)]
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[-1].logs)
+    assert epochs[-1].eta == pytest.approx(0.0, abs=1e-6)
     # the ETA comes from the pace after the first batch (tracing would inflate it): no
     # estimate before there is a pace, then a plausible one (this run takes seconds)
-    first = next(e for e in events if e["kind"] == "batch")
-    assert (first["epoch"], first["batch"], first["eta"]) == (1, 1, None)
-    etas = [e["eta"] for e in events if e["kind"] in ("batch", "epoch")]
+    first = next(e for e in events if isinstance(e, events_.Batch))
+    assert (first.epoch, first.batch, first.eta) == (1, 1, None)
+    etas = [e.eta for e in events if isinstance(e, (events_.Batch, events_.Epoch))]
     assert all(eta is None or 0 <= eta < 60 for eta in etas)
     assert len(result.history["val_loss"]) == 2
     assert result.curve and all(0 < p["epoch"] <= 2 for p in result.curve)

@@ -17,10 +17,7 @@ keras = pytest.importorskip("keras")
 
 from digitstudio.drawing.predict import Predictor  # noqa: E402
 from digitstudio.storage import model_files as models_module  # noqa: E402
-from digitstudio.storage.model_files import (  # noqa: E402
-    ModelFileError,
-    load_uploaded_model,
-)
+from digitstudio.storage.model_files import ModelFileError, load_model, load_uploaded_model  # noqa: E402
 from digitstudio.storage.runs import RunStore, is_valid_run_id  # noqa: E402
 
 
@@ -233,7 +230,7 @@ def test_an_accepted_upload_is_kept_as_a_run_inside_the_runs_folder(files, tmp_p
     listed = store.list()
     assert [r["id"] for r in listed] == [run["id"]]
     assert listed[0]["status"] == "uploaded" and listed[0]["has_model"] and listed[0]["params"] == 7850
-    assert store.load_model(run["id"]).output_shape[1:] == (10,)
+    assert load_model(store.model_path(run["id"])).output_shape[1:] == (10,)
     # nothing else was written: only the runs folder exists under tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
 

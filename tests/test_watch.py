@@ -13,9 +13,12 @@ import pytest
 from digitstudio.modeling.cli import command_line
 from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers, validate
 from digitstudio.storage.runs import RunStore
-from digitstudio.training.fit import TrainingControl, train
-from digitstudio.training.jobs import ControlError, TrainingManager
-from digitstudio.training.snapshots import INSIDES_FILE, MAX_UNITS, load_insides
+from digitstudio.training.control import TrainingControl
+from digitstudio.training.events import Batch, LearningRate, Snapshot
+from digitstudio.training.fit import train
+from digitstudio.training.jobs import ControlError
+from digitstudio.training.queue import TrainingManager
+from digitstudio.training.snapshots import MAX_UNITS, load_insides
 
 # 600 images, 10% validation → 540 training images = 17 batches of 32 per epoch.
 TINY = ModelSpec(layers=parse_layers("dense:16:relu"), optimizer="adam", epochs=2, batch_size=32,
@@ -52,8 +55,8 @@ class Watched:
         self.thread.start()
 
     def holds(self) -> int:
-        return sum(1 for event in self.events if event["kind"] == "batch" and event.get("eta", 0) is None
-                   and event.get("point") is None)
+        return sum(1 for event in self.events if isinstance(event, Batch) and event.eta is None
+                   and event.point is None)
 
     def step_and_wait(self) -> None:
         before = self.holds()
@@ -76,8 +79,8 @@ def test_pause_step_resume_gives_the_same_final_weights_as_an_uninterrupted_run(
     wait_for(lambda: watched.holds() == 1)  # held before the very first batch
     for _ in range(3):
         watched.step_and_wait()
-    held = [event for event in watched.events if event["kind"] == "batch" and event.get("point") is None]
-    assert [event["batch"] for event in held] == [0, 1, 2, 3]  # exactly one batch per Step
+    held = [event for event in watched.events if isinstance(event, Batch) and event.point is None]
+    assert [event.batch for event in held] == [0, 1, 2, 3]  # exactly one batch per Step
     time.sleep(0.3)
     assert watched.holds() == 4  # nothing runs while held
     result = watched.finish()
@@ -95,8 +98,8 @@ def test_a_learning_rate_changed_while_paused_applies_at_the_next_batch_and_repl
         watched.step_and_wait()
     watched.control.set_learning_rate(0.05)
     watched.step_and_wait()  # batch 5 (the sixth) is the first with the new rate
-    lr_events = [event for event in watched.events if event["kind"] == "lr"]
-    assert [(event["step"], event["lr"]) for event in lr_events] == [(5, 0.05)]
+    lr_events = [event for event in watched.events if isinstance(event, LearningRate)]
+    assert [(event.step, event.lr) for event in lr_events] == [(5, 0.05)]
     live = watched.finish()
     assert live.spec.lr_changes == "5:0.05"
     assert float(np.asarray(live.model.optimizer.learning_rate)) == pytest.approx(0.05)
@@ -132,7 +135,7 @@ def test_snapshots_every_epoch_and_every_hold_with_the_drawing(small_mnist):
     assert last.probabilities.shape == (11, 10)  # one of each digit, then the drawing
     np.testing.assert_allclose(last.probabilities.astype(np.float32).sum(axis=1), 1, atol=0.01)
     assert not np.array_equal(result.insides[0].weights, last.weights)
-    events = [event["insides"] for event in watched.events if event["kind"] == "insides"]
+    events = [event.insides for event in watched.events if isinstance(event, Snapshot)]
     assert events == result.insides
 
 
@@ -144,7 +147,7 @@ def test_snapshots_are_saved_with_the_run_and_read_back(small_mnist, tmp_path):
     finally:
         manager.shutdown()
     assert snap.state == "completed" and len(snap.insides) == 1
-    path = manager.store.resolve(snap.run_id) / INSIDES_FILE
+    path = manager.store.insides_path(snap.run_id)
     size = path.stat().st_size
     print(f"\ninsides.npz for a 1-epoch conv2d:4:3 run: {size} bytes")
     replay = load_insides(path)
@@ -238,7 +241,7 @@ def test_only_each_owners_newest_finished_job_keeps_its_snapshots_in_memory(smal
     assert first.insides and other.insides and second.insides
     assert manager.snapshot(first.job_id).insides == () and manager.snapshot(first.job_id).probe is None
     assert manager.snapshot(other.job_id).insides and manager.snapshot(second.job_id).insides
-    assert (manager.store.resolve(first.run_id) / INSIDES_FILE).is_file()  # still on disk
+    assert manager.store.insides_path(first.run_id).is_file()  # still on disk
 
 
 def test_run_json_has_what_the_curves_need_to_place_the_rate_changes(small_mnist):

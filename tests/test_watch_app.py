@@ -54,7 +54,7 @@ def done_batches(snapshot) -> int:
 
 def test_pause_step_change_the_rate_resume_and_replay_from_the_panel():
     from ui.resources import training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     at = AppTest.from_file(APP, default_timeout=WAIT).run()
     at.sidebar.number_input(key="f_train_size").set_value(2000)
@@ -112,7 +112,7 @@ def test_pause_step_change_the_rate_resume_and_replay_from_the_panel():
 def test_the_panel_offers_controls_only_to_the_session_that_started_the_job(monkeypatch):
     import ui.training_status
     from ui.resources import training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     at = AppTest.from_file(APP, default_timeout=WAIT).run()
     manager = training_manager()
@@ -139,7 +139,7 @@ def test_the_panel_offers_controls_only_to_the_session_that_started_the_job(monk
 
 def test_find_a_learning_rate_fills_the_sidebar_control():
     from ui.resources import training_manager
-    from ui.sidebar import JOB_KEY
+    from ui.session import JOB_KEY
 
     at = AppTest.from_file(APP, default_timeout=WAIT).run()
     at.sidebar.number_input(key="f_train_size").set_value(2000)
@@ -183,7 +183,7 @@ def test_run_replay_scrubs_a_saved_run_and_explains_a_run_without_snapshots():
 def _drawing_page() -> None:
     import streamlit as st
 
-    from ui.training_status import submission_drawing
+    from ui.drawing import submission_drawing
 
     drawing = submission_drawing()
     st.write("none" if drawing is None else f"{drawing.shape} {drawing.dtype} {drawing.max():.2f}")

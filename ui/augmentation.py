@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from digitstudio.data.augment import augment_examples
+from digitstudio.pixels import to_unit
 from ui.drawing import current_drawing, read_drawing
 from ui.pictures import digit_pixels, picture_row
 from ui.resources import mnist_or_error
@@ -25,7 +26,7 @@ def augmentation_grid(settings: dict[str, float], seed: int = 0) -> None:
             rows.append(("your drawing", pre.image))
     data, _ = mnist_or_error()
     if data is not None:
-        rows += [(f"MNIST {int(data.y_test[i])}", data.x_test[i] / 255.0) for i in MNIST_SHOWN]
+        rows += [(f"MNIST {int(data.y_test[i])}", to_unit(data.x_test[i])) for i in MNIST_SHOWN]
     if not rows:
         st.caption("Draw a digit to see it augmented.")
         return

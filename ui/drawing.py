@@ -115,3 +115,13 @@ def show_test_digit(data) -> None:
 
 def current_test_digit() -> int | None:
     return st.session_state.get(TEST_DIGIT_KEY)
+
+
+def submission_drawing() -> np.ndarray | None:
+    """The session's drawing as the model sees it (28, 28) in [0, 1], or None when there
+    is none fit to read: pass it to TrainingManager.submit(drawing=…)."""
+    canvas = current_drawing()
+    if canvas is None:
+        return None
+    prepared = read_drawing(canvas)
+    return prepared.image if prepared.status == "ok" else None

@@ -7,6 +7,7 @@ import streamlit as st
 from PIL import Image
 
 from digitstudio.explain.inspection import as_image28
+from digitstudio.pixels import to_uint8
 
 # ColorBrewer RdBu (blue = negative, white = 0, red = positive) and viridis anchors.
 _RDBU = np.array([[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130], [178, 24, 43]], float)
@@ -53,7 +54,7 @@ def enlarge(pixels: np.ndarray, size: int) -> Image.Image:
 
 def digit_pixels(image28: np.ndarray) -> np.ndarray:
     """A 28×28 digit (float 0–1 or uint8) as uint8 grey, white ink on black."""
-    return (np.clip(as_image28(image28), 0, 1) * 255).astype(np.uint8)
+    return to_uint8(as_image28(image28))
 
 
 def model_view_image(image28: np.ndarray, size: int = 140) -> Image.Image:

@@ -10,14 +10,13 @@ epoch slider that replays them, and the curves with learning-rate changes marked
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitstudio.training.snapshots import DRAWING_LABEL, INSIDES_FILE, Insides, Replay, load_insides
+from digitstudio.pixels import to_uint8
+from digitstudio.training.snapshots import DRAWING_LABEL, Insides, Replay, load_insides
 from ui.charts import CURVES_HEIGHT, DIGITS, curves_chart, probability_chart
 from ui.pictures import diverging, enlarge, picture_row, robust_scale
 from ui.resources import run_store
@@ -90,7 +89,7 @@ def insides_view(shot: Insides, digits: np.ndarray | None, labels: np.ndarray, k
         captions = [f"{labels[i]} → {int(probs[i].argmax())} ({probs[i].max():.0%})" for i in fixed]
         st.markdown("**MNIST digits**: true → read as")
         if digits is not None:
-            pictures = [(np.asarray(digits[i]).reshape(28, 28) * 255).astype(np.uint8) for i in fixed]
+            pictures = [to_uint8(np.asarray(digits[i]).reshape(28, 28)) for i in fixed]
             picture_row(pictures, captions, size=44)
         else:
             st.caption(" · ".join(captions))
@@ -122,7 +121,7 @@ def run_replay(run_id: str, key: str = "run_replay") -> None:
     """The epoch slider for a saved run (its insides.npz), or a one-line note when the
     run has none (trained before snapshots existed, or by train.py)."""
     try:
-        path = Path(run_store().resolve(run_id)) / INSIDES_FILE
+        path = run_store().insides_path(run_id)
     except ValueError as exc:
         st.caption(str(exc))
         return

@@ -5,7 +5,6 @@ session's "active model". Streamlit-only glue; the logic lives in digitstudio/."
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +14,12 @@ import streamlit as st
 from digitstudio.data.mnist import ENV_VAR, DataError, MnistData, load_mnist, resolve_source
 from digitstudio.drawing.predict import Predictor
 from digitstudio.explain.convention import pixel_factor
+from digitstudio.settings import SETTING, settings
 from digitstudio.storage.model_files import ModelFileError, load_predictor
-from digitstudio.storage.runs import RunStore
-from digitstudio.training.jobs import TrainingManager
+from digitstudio.storage.runs import RunStatus, RunStore
+from digitstudio.training.queue import TrainingManager
 from ui.words import counted
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL_ENV = "DIGIT_STUDIO_MODEL"  # another shipped model file (default model/digit_cnn.keras)
-CLASSROOM_ENV = "DIGIT_STUDIO_CLASSROOM"
 ACTIVE_KEY = "active_model"  # session_state: ModelRef of this session's model
 
 
@@ -31,7 +28,7 @@ def classroom_mode() -> bool:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--classroom", action="store_true")
     args, _ = parser.parse_known_args(sys.argv[1:])
-    return args.classroom or os.environ.get(CLASSROOM_ENV, "").lower() in ("1", "true", "yes")
+    return args.classroom or settings().classroom
 
 
 # --- the dataset, the runs, the queue: one per process ------------------------------------
@@ -94,8 +91,8 @@ def run_ref(run: dict) -> ModelRef:
     """A run's model (from its record), labelled the same wherever the page offers it:
     its id, then what it is, e.g. "… (fine-tune of shipped CNN on 40 drawn digits, 99.4% test)"."""
     details = []
-    if run.get("status") == "uploaded":
-        details.append("uploaded")
+    if run.get("status") == RunStatus.UPLOADED:
+        details.append("an upload")
     if run.get("finetune"):
         trained, others = run["finetune"].get("user_digits_trained"), run["finetune"].get("user_not_digits_trained")
         drawn = " and ".join(part for part in (counted(trained, "drawn digit") if trained else "",
@@ -108,9 +105,9 @@ def run_ref(run: dict) -> ModelRef:
 
 
 def shipped_ref() -> ModelRef:
-    """The shipped model. Read from the environment on each call, so a changed or broken
-    DIGIT_STUDIO_MODEL shows up as a message on the page, not as a stale import."""
-    return ModelRef(path=os.environ.get(MODEL_ENV) or str(ROOT / "model" / "digit_cnn.keras"),
+    """The shipped model (the DIGIT_STUDIO_MODEL setting), asked on each call, so a changed
+    or broken file shows up as a message on the page, not as a stale import."""
+    return ModelRef(path=str(settings().model),
                     label="Shipped CNN")
 
 
@@ -162,6 +159,6 @@ def active_predictor() -> tuple[Predictor | None, ModelRef, str]:
             set_active(candidate)  # once: the next rerun uses the shipped model without a warning
             problems.append("Using the shipped model instead.")
         return predictor, candidate, " ".join(problems)
-    problems.append(f"No model could be loaded (check {MODEL_ENV} or model/digit_cnn.keras): "
+    problems.append(f"No model could be loaded (check {SETTING['model'].env} or model/digit_cnn.keras): "
                     "train one in the sidebar or upload one in Runs.")
     return None, ref, " ".join(problems)

@@ -24,20 +24,15 @@ from digitstudio.modeling.spec import (
     validate,
 )
 from digitstudio.training.jobs import JobLimitError
+from ui.drawing import submission_drawing
 from ui.resources import mnist_problem, training_manager
+from ui.session import DONE_KEY, JOB_KEY, session_id, widget_key
 
-JOB_KEY = "training_job"  # session_state: this session's current/last job id
-DONE_KEY = "_training_job_done"  # the job whose result was already applied
 PRESET_KEY = "preset"
 _PRESET_NEXT = "_preset_next"  # the preset box's value from the next run on (set after the box is drawn)
 CUSTOM = "custom"  # the preset box's value once the setup no longer matches a preset
 LINK_KEY = "_shared_link"  # session_state: {"spec", "error"} from the link this session opened with
 OPTIMIZER_LABELS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
-
-
-def widget_key(name: str) -> str:
-    """The session_state key of a spec field's control."""
-    return f"f_{name}"
 
 
 # --- form state <-> spec -------------------------------------------------------------------
@@ -218,8 +213,6 @@ def training_form(locked: bool = False) -> None:
     if checked or started:
         _check_and_start(rows, start=started)
     if finding:
-        from ui.training_status import start_range_test  # here: training_status imports this module
-
         start_range_test(rows)
     _augmentation_box()
     _share_box()
@@ -289,8 +282,6 @@ def _show_plan(spec: ModelSpec) -> None:
 def _start(spec: ModelSpec) -> None:
     label = setup_name(spec)
     st.session_state[_PRESET_NEXT] = label  # an edited setup is "custom" in the box too
-    from ui.training_status import submission_drawing  # (training_status imports this module)
-
     try:
         st.session_state[JOB_KEY] = training_manager().submit(spec, label=label, owner=session_id(),
                                                               drawing=submission_drawing())
@@ -300,10 +291,17 @@ def _start(spec: ModelSpec) -> None:
     st.session_state.pop(DONE_KEY, None)
 
 
-def session_id() -> str:
-    """This browser session's id (the queue allows one active training per session)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+def start_range_test(rows: list[dict]) -> None:
+    """The sidebar's "Find a learning rate": queue a range test of the form's setup."""
+    from digitstudio.training.lr_finder import submit_range_test
 
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else "no-session"
-
+    try:
+        spec = spec_from_form(rows)
+        st.session_state[JOB_KEY] = submit_range_test(training_manager(), spec, owner=session_id())
+    except SpecError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    except JobLimitError as exc:
+        st.warning(str(exc))
+        return
+    st.session_state.pop(DONE_KEY, None)

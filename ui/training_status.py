@@ -1,7 +1,7 @@
 """This session's training, below the page: live progress, the controls (Pause/Resume,
 Step, Stop, a new learning rate), the curves with each rate change marked, and the
 network's insides as it learns; afterwards the result and an epoch slider replaying
-the snapshots. A learning-rate range test (kind "lr_range") shows its loss-vs-rate
+the snapshots. A learning-rate range test (JobKind.LR_RANGE) shows its loss-vs-rate
 chart and a button that fills the suggestion into the sidebar's Learning rate.
 
 It only reads frozen JobSnapshots of the process-wide queue, so every Streamlit call
@@ -14,25 +14,13 @@ import numpy as np
 import streamlit as st
 
 from digitstudio.modeling.spec import FIELD
-from digitstudio.training.jobs import ControlError, JobSnapshot, JobState
+from digitstudio.training.jobs import ControlError, JobKind, JobSnapshot, JobState
 from ui.charts import curves_frame
-from ui.drawing import current_drawing, read_drawing
 from ui.replay import curves_with_lr, insides_view, range_test_chart, replay_slider
 from ui.resources import classroom_mode, run_ref, run_store, set_active, set_class_model, training_manager
-from ui.sidebar import DONE_KEY, JOB_KEY, session_id, widget_key
+from ui.session import DONE_KEY, JOB_KEY, session_id, widget_key
 
-CLASS_FINETUNE = "class fine-tune"  # the label prefix of a fine-tune on the class's digits
 LR_MESSAGE_KEY = "_lr_change_message"
-
-
-def submission_drawing() -> np.ndarray | None:
-    """The session's drawing as the model sees it (28, 28) in [0, 1], or None when there
-    is none fit to read: pass it to TrainingManager.submit(drawing=…)."""
-    canvas = current_drawing()
-    if canvas is None:
-        return None
-    prepared = read_drawing(canvas)
-    return prepared.image if prepared.status == "ok" else None
 
 
 def _may_control(snapshot: JobSnapshot) -> bool:
@@ -52,7 +40,7 @@ def _controls(snapshot: JobSnapshot) -> None:
     manager, job, owner = training_manager(), snapshot.job_id, session_id()
     progress = snapshot.progress
     text = f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches}"
-    if snapshot.kind == "lr_range":
+    if snapshot.kind is JobKind.LR_RANGE:
         text = f"Learning-rate range test · batch {progress.batch}/{progress.batches}"
     if snapshot.state is JobState.PAUSED:
         text += " · paused"
@@ -76,11 +64,11 @@ def _controls(snapshot: JobSnapshot) -> None:
                    disabled=not paused, help="While paused: train exactly one batch, then hold and show it")
     to_epoch_end = (progress.batches - progress.batch) or progress.batches
     cols[3].button("Epoch", on_click=manager.step, args=(job, to_epoch_end), kwargs={"owner": owner},
-                   key="step_epoch", disabled=not paused or snapshot.kind != "train",
+                   key="step_epoch", disabled=not paused or snapshot.kind is not JobKind.TRAIN,
                    help=f"While paused: train the {to_epoch_end} batches to the end of this epoch, then hold")
     cols[4].button("Stop", on_click=manager.stop, args=(job,), kwargs={"owner": owner}, key="stop_training",
                    type="secondary", help="End training at the next batch and keep the model as it is")
-    if snapshot.kind != "train":
+    if snapshot.kind is not JobKind.TRAIN:
         return
     if snapshot.spec.lr_schedule != "constant":
         st.caption(f"The {snapshot.spec.lr_schedule} schedule sets the learning rate every batch, so it can't "
@@ -122,7 +110,7 @@ def _progress(snapshot: JobSnapshot) -> None:
         return
     if snapshot.state.active:
         _controls(snapshot)
-    if snapshot.kind == "lr_range":
+    if snapshot.kind is JobKind.LR_RANGE:
         return
     frame = curves_frame(snapshot.history, snapshot.curve)
     if not frame.empty:
@@ -156,7 +144,7 @@ def _range_result(snapshot: JobSnapshot) -> None:
 
 
 def _result(snapshot: JobSnapshot) -> None:
-    if snapshot.kind == "lr_range":
+    if snapshot.kind is JobKind.LR_RANGE:
         _range_result(snapshot)
         return
     if snapshot.state.has_model:
@@ -167,7 +155,7 @@ def _result(snapshot: JobSnapshot) -> None:
         cols[2].metric("Training time", f"{snapshot.train_seconds or 0:.1f} s")
         cols[3].metric("Parameters", f"{snapshot.params:,}")
         verb = "finished" if snapshot.state is JobState.COMPLETED else "was stopped early"
-        if snapshot.run_id and snapshot.label.startswith(CLASS_FINETUNE):
+        if snapshot.run_id and snapshot.kind is JobKind.CLASS_FINETUNE:
             st.success(f"Training {verb}; everyone in the class now draws with this model. The shipped model "
                        "is one click away in Runs.", icon=":material/check_circle:")
         elif snapshot.run_id:
@@ -188,10 +176,10 @@ def _result(snapshot: JobSnapshot) -> None:
 def _apply_result(snapshot: JobSnapshot) -> None:
     """Once per job: make a finished run this session's model."""
     st.session_state[DONE_KEY] = snapshot.job_id
-    if snapshot.kind == "train" and snapshot.state.has_model and snapshot.run_id:
+    if snapshot.kind is not JobKind.LR_RANGE and snapshot.state.has_model and snapshot.run_id:
         ref = run_ref(run_store().get(snapshot.run_id))
         set_active(ref)
-        if snapshot.label.startswith(CLASS_FINETUNE):
+        if snapshot.kind is JobKind.CLASS_FINETUNE:
             set_class_model(ref)  # the teacher taught it the class's digits: everyone draws with it now
 
 
@@ -199,7 +187,7 @@ def _panel_body() -> None:
     snapshot = training_manager().snapshot(st.session_state.get(JOB_KEY))
     if snapshot is None:
         return
-    st.subheader("Finding a learning rate" if snapshot.kind == "lr_range" else "Training")
+    st.subheader("Finding a learning rate" if snapshot.kind is JobKind.LR_RANGE else "Training")
     _progress(snapshot)
     if snapshot.state.final:
         _result(snapshot)
@@ -223,22 +211,3 @@ def training_panel() -> None:
             _live_panel()
         else:
             _panel_body()
-
-
-def start_range_test(rows: list[dict]) -> None:
-    """The sidebar's "Find a learning rate": queue a range test of the form's setup."""
-    from digitstudio.modeling.spec import SpecError
-    from digitstudio.training.jobs import JobLimitError
-    from digitstudio.training.lr_finder import submit_range_test
-    from ui.sidebar import spec_from_form
-
-    try:
-        spec = spec_from_form(rows)
-        st.session_state[JOB_KEY] = submit_range_test(training_manager(), spec, owner=session_id())
-    except SpecError as exc:
-        st.error(str(exc), icon=":material/error:")
-        return
-    except JobLimitError as exc:
-        st.warning(str(exc))
-        return
-    st.session_state.pop(DONE_KEY, None)

@@ -7,18 +7,19 @@ the teacher and the page shows everyone's digits labelled in classroom mode."""
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.drawing.predict import not_sure_rows
 from digitstudio.explain.accuracy import most_confused
 from digitstudio.explain.inspection import evaluation_from_probabilities
+from digitstudio.pixels import to_unit
 from digitstudio.storage.drawings import Scope, StoreUnavailable
 from ui.charts import confusion_chart
-from ui.handwriting import drawing_store, is_teacher, teach, teacher_login
+from ui.labels import drawing_store
 from ui.pictures import picture_row
 from ui.resources import active_predictor
+from ui.teach import is_teacher, teach, teacher_login
 from ui.words import counted
 
 WALL = 40  # newest digits on the wall
@@ -53,7 +54,7 @@ def class_page() -> None:
     except StoreUnavailable:
         return
     if len(y) and predictor is not None:
-        probs = predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10)
+        probs = predictor.probabilities(to_unit(x)).reshape(-1, 10)
         ev = evaluation_from_probabilities(probs, y)
         left, right = st.columns([1, 1.4])
         left.metric(f"{ref.label} reads the class's digits", f"{ev.accuracy:.0%}", counted(ev.n, "digit"),
@@ -64,7 +65,7 @@ def class_page() -> None:
         with right:
             st.altair_chart(confusion_chart(ev), width="stretch")
     if len(others) and predictor is not None:
-        unsure = int(not_sure_rows(predictor.probabilities(others.astype(np.float32) / 255),
+        unsure = int(not_sure_rows(predictor.probabilities(to_unit(others)),
                                    predictor.threshold).sum())
         st.caption(f"The class saved {counted(len(others), 'drawing')} as “Not a digit”; {ref.label} says "
                    f"“not sure” to {unsure} of them. Teaching the model on the class's drawings teaches it those too.")

@@ -11,9 +11,10 @@ import streamlit as st
 
 from digitstudio.drawing.predict import Prediction, describe
 from digitstudio.drawing.preprocess import Preprocessed
+from digitstudio.pixels import to_unit
 from ui.charts import highlighted, probability_chart, show_prediction
 from ui.drawing import canvas, clear_drawing, current_drawing, current_test_digit, read_drawing, show_test_digit
-from ui.handwriting import label_control, label_feedback
+from ui.labels import label_control, label_feedback
 from ui.pictures import model_view_image
 from ui.resources import active_predictor, mnist_or_error
 
@@ -23,7 +24,7 @@ def _test_digit(index: int) -> tuple[Preprocessed, int] | None:
     data, _ = mnist_or_error()
     if data is None or index >= len(data.x_test):
         return None
-    image = data.x_test[index].astype(np.float32) / 255
+    image = to_unit(data.x_test[index])
     return Preprocessed(image, "ok", float(image.mean()), None, ""), int(data.y_test[index])
 
 

@@ -11,14 +11,16 @@ import streamlit as st
 from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.drawing.predict import not_sure_rows
 from digitstudio.explain.inspection import evaluation_from_probabilities
+from digitstudio.pixels import to_unit
 from digitstudio.storage.drawings import StoreUnavailable
 from digitstudio.training.finetune import MIN_DIGITS, holdout_split
 from digitstudio.training.jobs import JobState
 from ui.charts import per_class_chart
-from ui.handwriting import STUDENT_TEACH, TEACH_SETTINGS, drawing_store, is_teacher, my_scope, teach
+from ui.labels import drawing_store, my_scope
 from ui.pictures import picture_row
 from ui.resources import active_predictor, run_store, training_manager
-from ui.sidebar import JOB_KEY
+from ui.session import JOB_KEY, NICKNAME_KEY
+from ui.teach import STUDENT_TEACH, TEACH_SETTINGS, is_teacher, teach
 from ui.words import counted
 
 PER_DIGIT = 16  # drawings shown per digit
@@ -95,20 +97,20 @@ def handwriting_page() -> None:
         st.error(str(exc))
         return
     st.subheader("Your handwriting")
-    if not st.session_state.get("nickname"):
+    if not st.session_state.get(NICKNAME_KEY):
         st.caption(":material/info: Without a nickname your digits belong to this browser tab: set one in the "
                    "sidebar to find them again after a reload. (Anyone using the same nickname shares them.)")
     if len(y) + len(others) == 0:
         st.info("No digits yet. On the **Draw** page, draw a digit and tap what it really was under "
                 "**It was a** (or **Not a digit** for a letter, a sign or a doodle): each one is saved here."
-                + ("" if st.session_state.get("nickname") else " Saved some under a nickname before? Enter it "
+                + ("" if st.session_state.get(NICKNAME_KEY) else " Saved some under a nickname before? Enter it "
                    "in the sidebar to see them again."))
         return
     reads: dict[int, int | None] = {}
     if predictor is not None:
         left, right = st.columns([1.4, 2.5])
         if len(y):
-            ev = evaluation_from_probabilities(predictor.probabilities(x.astype(np.float32) / 255).reshape(-1, 10), y)
+            ev = evaluation_from_probabilities(predictor.probabilities(to_unit(x)).reshape(-1, 10), y)
             reads = dict(zip(ids, ev.predictions.tolist()))
             left.metric(f"{ref.label} reads your digits", f"{ev.accuracy:.0%}", counted(ev.n, "digit"),
                         delta_color="off", delta_arrow="off")
@@ -117,7 +119,7 @@ def handwriting_page() -> None:
                          "No misreads.")
             right.altair_chart(per_class_chart(ev).properties(height=200), width="stretch")
         if len(others):
-            probs = predictor.probabilities(others.astype(np.float32) / 255).reshape(-1, 10)
+            probs = predictor.probabilities(to_unit(others)).reshape(-1, 10)
             unsure = not_sure_rows(probs, predictor.threshold)
             reads.update({i: None if u else int(d) for i, u, d in zip(other_ids, unsure, probs.argmax(axis=1))})
             left.metric("Your non-digits called “not sure”", f"{unsure.mean():.0%}", counted(len(others), "drawing"),
@@ -127,7 +129,7 @@ def handwriting_page() -> None:
                              + ("" if predictor.threshold is not None else "; this model has no threshold"))
     _teach_box(np.concatenate([y, np.full(len(others), NOT_A_DIGIT, y.dtype)]), predictor, ref)
     job = training_manager().snapshot(st.session_state.get(JOB_KEY))
-    if job is not None and job.state is JobState.COMPLETED and job.run_id and job.label.startswith("fine-tune"):
+    if job is not None and job.state is JobState.COMPLETED and job.run_id and job.kind.is_finetune:
         _comparison(run_store().get(job.run_id))
     _gallery(drawings, reads)
     _manage(scope, ids + other_ids)

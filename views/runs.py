@@ -14,7 +14,8 @@ from digitstudio.export.to_onnx import onnx_available, onnx_bytes
 from digitstudio.export.to_tflite import tflite_bytes
 from digitstudio.modeling.cli import command_line
 from digitstudio.modeling.spec import ModelSpec
-from digitstudio.storage.model_files import MAX_UPLOAD_BYTES, ModelFileError
+from digitstudio.storage.model_files import MAX_UPLOAD_BYTES, ModelFileError, load_model
+from digitstudio.storage.runs import RunStatus
 from digitstudio.storage.uploads import accept_upload, choose_input_scale
 from ui.charts import curves_row, runs_frame
 from ui.replay import run_replay
@@ -99,7 +100,7 @@ def _run_actions(run: dict, locked: bool = False) -> None:
                        "database; download them on Your handwriting and use `train.py --extra-data`).")
         elif run.get("spec"):
             st.code(run.get("command") or command_line(ModelSpec.from_dict(run["spec"])), language="bash")
-        if run.get("status") != "uploaded":
+        if run.get("status") != RunStatus.UPLOADED:
             with st.expander("Replay its training, epoch by epoch", icon=":material/slow_motion_video:"):
                 run_replay(run_id, key=f"replay_{run_id}")
         _exports(run)
@@ -119,12 +120,12 @@ def _exports(run: dict) -> None:
         if not run.get("has_model"):
             return
         cols = st.columns(2)
-        cols[0].download_button("Download .tflite", data=lambda: tflite_bytes(store.load_model(run_id)),
+        cols[0].download_button("Download .tflite", data=lambda: tflite_bytes(load_model(store.model_path(run_id))),
                                 file_name=f"{run_id}.tflite", key=f"tflite_{run_id}",
                                 mime="application/octet-stream", icon=":material/phone_android:",
                                 help="TensorFlow Lite (LiteRT) for phones and microcontrollers; converted on click")
         if onnx_available():
-            cols[1].download_button("Download .onnx", data=lambda: onnx_bytes(store.load_model(run_id)),
+            cols[1].download_button("Download .onnx", data=lambda: onnx_bytes(load_model(store.model_path(run_id))),
                                     file_name=f"{run_id}.onnx", key=f"onnx_{run_id}",
                                     mime="application/octet-stream", icon=":material/share:",
                                     help="ONNX (tf2onnx), for ONNX Runtime and other frameworks; converted on click")

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from digitstudio.pixels import to_unit
+
 # What a training uses unless the spec says otherwise (the shipped CNN was trained with these).
-DEFAULTS = {"rotation": 12.0, "zoom": 0.2, "shift": 0.1, "stroke": 0.35}
+# The settings' defaults are the spec's (modeling/spec.py augment_* fields, the shipped CNN's):
+# `ModelSpec.augmentation()` gives them as this module's keywords.
 NO_AUGMENTATION = {"rotation": 0.0, "zoom": 0.0, "shift": 0.0, "stroke": 0.0}  # the pipeline, images unchanged
 
 
-def augmenter(seed: int, rotation: float = 12.0, zoom: float = 0.2, shift: float = 0.1, stroke: float = 0.35):
+def augmenter(seed: int, rotation: float, zoom: float, shift: float, stroke: float):
     """augment(images, labels) -> (images, labels) for float32 (n, 28, 28, 1) batches:
     rotated by up to ±`rotation` degrees, zoomed by up to ±`zoom` (a fraction of the size),
     shifted by up to ±`shift` (a fraction of the side), and a `stroke` fraction of them
@@ -65,8 +68,7 @@ def augmented_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, 
 def augment_examples(images: np.ndarray, copies: int, seed: int = 0, **settings: float) -> np.ndarray:
     """`copies` augmented versions of each image, as a training would see them: float32
     (n, copies, 28, 28) in [0, 1] from (n, 28, 28) images in [0, 1] (or uint8)."""
-    x = np.asarray(images, np.float32)
-    x = x / 255.0 if x.max(initial=0) > 1.0 else x
+    x = to_unit(images)
     batch = np.repeat(x.reshape(-1, 28, 28, 1), copies, axis=0)
     out, _ = augmenter(seed, **settings)(batch, None)
     return np.clip(np.asarray(out, np.float32), 0, 1).reshape(len(x), copies, 28, 28)

@@ -14,7 +14,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-ENV_VAR = "MNIST_NPZ"
+from digitstudio.pixels import to_unit
+from digitstudio.settings import SETTING, settings
+
+ENV_VAR = SETTING["mnist_npz"].env  # MNIST_NPZ
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 # Where keras.datasets.mnist.load_data() downloads from, and the SHA-256 it checks (Keras 3.15 source).
 KERAS_MNIST_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -35,11 +38,11 @@ class MnistData:
 
 
 def resolve_source(path: str | os.PathLike | None = None) -> str | None:
-    """The local file to use: an explicit path, else $MNIST_NPZ, else None (download)."""
+    """The local file to use: an explicit path, else the MNIST_NPZ setting, else None (download)."""
     if path:
         return str(path)
-    env = os.environ.get(ENV_VAR, "").strip()
-    return env or None
+    chosen = settings().mnist_npz
+    return str(chosen) if chosen else None
 
 
 def load_mnist(path: str | os.PathLike | None = None) -> MnistData:
@@ -140,12 +143,7 @@ def download_problem(exc: BaseException) -> str:
 def to_model_input(images: np.ndarray) -> np.ndarray:
     """uint8 (n, 28, 28) → float32 (n, 28, 28, 1) in [0, 1]: the one normalisation used
     for training, evaluation and drawn digits alike."""
-    x = np.asarray(images)
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255.0
-    else:
-        x = x.astype(np.float32)
-    return x.reshape(-1, 28, 28, 1)
+    return to_unit(images).reshape(-1, 28, 28, 1)
 
 
 class MnistDigit(NamedTuple):

@@ -33,6 +33,7 @@ from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.data.glyphs import pick_glyph, pick_glyph_word
 from digitstudio.data.strokes import draw_strokes, ellipse_points
 from digitstudio.drawing.preprocess import mnist_from_crop
+from digitstudio.pixels import to_uint8, to_unit
 
 # kind → share of the non-digits. Hershey glyphs (glyphs.py) take 70%: on hand-made non-digits
 # unlike any template here they lifted "not sure" from 65.5% to 70.1% with MNIST test at 99.53%
@@ -130,7 +131,7 @@ def _recipe(ink: np.ndarray) -> np.ndarray:
 
 def _pair(digits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Two MNIST digits side by side (0–5 px apart at 28×28, ±2 px up or down)."""
-    a, b = (digits[i].astype(np.float32) / 255 for i in rng.integers(0, len(digits), 2))
+    a, b = (to_unit(digits[i]) for i in rng.integers(0, len(digits), 2))
     crops = []
     for digit in (a, b):
         ys, xs = np.nonzero(digit > 25 / 255)
@@ -207,7 +208,7 @@ def make_negatives(n: int, seed: int = 0, digits: np.ndarray | None = None) -> n
     out = np.zeros((n, 28, 28), np.uint8)
     for i, pick in enumerate(picks):
         image = draw_negative(names[pick], rng, digits)
-        out[i] = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
+        out[i] = to_uint8(image)
     return out
 
 

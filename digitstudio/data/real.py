@@ -40,11 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from digitstudio.data.mnist import DataError
+from digitstudio.data.real_sources import FILE_NAME, KEYS, OMNIGLOT_SPLITS, build, cache_path
+from digitstudio.settings import SETTING, settings
 
-ENV_VAR = "DIGIT_STUDIO_REAL_DATA"
-FILE_NAME = "real_handwriting.npz"
-KEYS = ("quickdraw_images", "quickdraw_labels", "quickdraw_classes", "omniglot_points", "omniglot_offsets",
-        "omniglot_split", "semeion_images", "semeion_labels")
+ENV_VAR = SETTING["real_data"].env  # DIGIT_STUDIO_REAL_DATA
 
 SOURCES = (
     "Quick, Draw! dataset, Google (CC BY 4.0): https://quickdraw.withgoogle.com/data",
@@ -59,7 +58,6 @@ SOURCES = (
 QUICKDRAW_DIGITS = ("circle",)
 # Whole classes kept out of training, so the bench scores doodles of kinds never seen.
 QUICKDRAW_HELD_OUT = ("bird", "crown", "house", "skull", "smiley_face")
-OMNIGLOT_SPLITS = {"train": 0, "valid": 1, "test": 2}
 # The Semeion file lists its digits in blocks by group of writers; the last fifth is held
 # out for the bench, so (as far as the file's order tells) its writers are not trained on.
 SEMEION_HELD_OUT = 0.2
@@ -117,14 +115,7 @@ def resolve_source(path: str | os.PathLike | None = None) -> Path | None:
     cache, built from the public sources when missing)."""
     if path:
         return Path(path).expanduser()
-    env = os.environ.get(ENV_VAR, "").strip()
-    return Path(env).expanduser() if env else None
-
-
-def cache_path() -> Path:
-    """Where a rebuilt file is kept: Keras's dataset cache (KERAS_HOME respected)."""
-    base = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
-    return base / "datasets" / FILE_NAME
+    return settings().real_data
 
 
 def load_real(path: str | os.PathLike | None = None) -> RealHandwriting:
@@ -137,8 +128,6 @@ def load_real(path: str | os.PathLike | None = None) -> RealHandwriting:
     cached = cache_path()
     if cached.is_file():
         return load_npz(cached)
-    from digitstudio.data.real_sources import build
-
     try:
         build(cached)
     except DataError as exc:

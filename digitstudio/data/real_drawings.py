@@ -32,6 +32,7 @@ from PIL import Image
 from digitstudio.data.real import RealHandwriting
 from digitstudio.data.strokes import draw_strokes
 from digitstudio.drawing.preprocess import Preprocessed, mnist_from_crop, preprocess
+from digitstudio.pixels import to_uint8, to_unit
 
 CANVAS = 280  # px: the app's drawing canvas
 APP_BRUSH = 18  # px: the app's brush (ui/drawing.py BRUSH_WIDTH)
@@ -81,7 +82,7 @@ def doodle_canvas(image: np.ndarray, rng: np.random.Generator, size: float | Non
     scale, origin = _place(np.array([crop.shape[1], crop.shape[0]], np.float64), size, rng)
     origin = corner if corner is not None else origin
     width, height = (max(1, min(CANVAS, round(n * scale))) for n in (crop.shape[1], crop.shape[0]))
-    big = np.asarray(Image.fromarray(crop).resize((width, height), Image.BILINEAR), np.float32) / 255
+    big = to_unit(np.asarray(Image.fromarray(crop).resize((width, height), Image.BILINEAR)))
     left, top = (int(min(max(v, 0), CANVAS - n)) for v, n in zip(origin, (width, height)))
     canvas[top:top + height, left:left + width] = big
     return canvas
@@ -140,7 +141,7 @@ class DigitLikeness:
 
 def _flat(images: np.ndarray) -> np.ndarray:
     x = np.asarray(images)
-    x = x.astype(np.float32) / 255 if x.dtype == np.uint8 else x.astype(np.float32)
+    x = to_unit(x) if x.dtype == np.uint8 else x.astype(np.float32)
     return x.reshape(len(x), -1)
 
 
@@ -167,7 +168,7 @@ def drawn_non_digits(real: RealHandwriting, n: int, seed: int, part: str = "trai
                   else omniglot_canvas(real.omniglot_strokes(index), rng))
         result = read_canvas(canvas)
         if result.status == "ok":
-            images.append(np.clip(np.rint(result.image * 255), 0, 255).astype(np.uint8))
+            images.append(to_uint8(result.image))
             origins.append(index if is_doodle else -1 - index)
     if not images:
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
@@ -211,12 +212,12 @@ def semeion_digits(real: RealHandwriting, copies: int, seed: int, x_mnist: np.nd
             height = 64
             width = max(4, round(height * ratio))
             big = Image.fromarray(real.semeion_images[index]).resize((width, height), Image.BILINEAR)
-            ink = np.asarray(big, np.float32) / 255
+            ink = to_unit(np.asarray(big))
             ys, xs = np.nonzero(ink > 0.1)
             if ys.size == 0:
                 continue
             image = mnist_from_crop(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
-            images.append(np.clip(np.rint(image * 255), 0, 255).astype(np.uint8))
+            images.append(to_uint8(image))
             labels.append(label)
     if not images:
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)

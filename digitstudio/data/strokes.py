@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from digitstudio.pixels import to_unit
+
 Point = tuple[float, float]
 
 
@@ -28,7 +30,7 @@ def draw_strokes(shape: tuple[int, int], strokes: Iterable[Sequence[Point]], wid
             pen.line(points, fill=255, width=max(1, round(width)), joint="curve")
         for x, y in (points[0], points[-1]) if points else ():
             pen.ellipse([x - r, y - r, x + r, y + r], fill=255)
-    return np.asarray(picture, np.float32) / 255.0
+    return to_unit(np.asarray(picture))
 
 
 def ellipse_points(cx: float, cy: float, rx: float, ry: float, start: float = -90.0, sweep: float = 360.0,

@@ -41,6 +41,7 @@ from PIL import Image
 
 from digitstudio.data.strokes import draw_strokes, ellipse_points
 from digitstudio.drawing.preprocess import mnist_from_crop, stroke_width
+from digitstudio.pixels import to_uint8, to_unit
 
 SCALE = 4  # work at 4× (112×112) so strokes are placed and anti-aliased finely
 PAD = 48  # working px around the enlarged digit: room for a slash running past it
@@ -93,7 +94,7 @@ class Geometry:
 def enlarge(digit: np.ndarray) -> np.ndarray:
     """uint8 (28, 28) → float32 working image (28·4 + 2·PAD)² in [0, 1], bilinear."""
     size = 28 * SCALE
-    big = Image.fromarray(np.asarray(digit, np.float32) / 255.0, mode="F").resize((size, size), Image.BILINEAR)
+    big = Image.fromarray(to_unit(digit), mode="F").resize((size, size), Image.BILINEAR)
     return np.pad(np.clip(np.asarray(big, np.float32), 0, 1), PAD)
 
 
@@ -195,7 +196,7 @@ def render(base: np.ndarray, strokes: np.ndarray) -> np.ndarray:
     ink = np.maximum(base, strokes)
     ys, xs = np.nonzero(ink > 0.1)
     crop = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-    return np.clip(np.rint(mnist_from_crop(crop) * 255), 0, 255).astype(np.uint8)
+    return to_uint8(mnist_from_crop(crop))
 
 
 def stylize(digit: np.ndarray, style: str, rng: np.random.Generator) -> np.ndarray:

@@ -39,6 +39,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from digitstudio.drawing.preprocess import OUT_SIZE, THICK_RATIO, mnist_from_crop, stroke_width
+from digitstudio.pixels import to_uint8
 
 # Longer side of the working image. A digit that fills 5% of the frame's longer side
 # (a normal-size digit on a whole A4 sheet) still spans 32 px, 1.6× MNIST's 20-px box, so
@@ -120,9 +121,9 @@ class PhotoReading:
         """The steps reached, as uint8 images for display, dark ink on white like the
         paper: {"grey", "ink", "crop", "28×28"}; a refusal stops where it stopped (no
         "28×28" unless ok, no "crop" when no mark was chosen)."""
-        shown = {"grey": self.grey, "ink": 255 - _to_uint8(self.ink), "crop": 255 - _to_uint8(self.crop)}
+        shown = {"grey": self.grey, "ink": 255 - to_uint8(self.ink), "crop": 255 - to_uint8(self.crop)}
         if self.ok:
-            shown["28×28"] = 255 - _to_uint8(self.image)
+            shown["28×28"] = 255 - to_uint8(self.image)
         return {name: image for name, image in shown.items() if image.size}
 
 
@@ -198,10 +199,6 @@ def _on_white(picture: Image.Image) -> Image.Image:
     return picture.convert("RGB")
 
 
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(np.asarray(image, np.float32) * 255), 0, 255).astype(np.uint8)
-
-
 # --- ink --------------------------------------------------------------------------------
 
 def paper_light(smooth: np.ndarray) -> np.ndarray:
@@ -267,7 +264,7 @@ def read_photo(data) -> PhotoReading:
 
 def _find_digit(grey: np.ndarray, scale: float) -> PhotoReading:
     ink, paper = ink_map(grey)
-    if np.median(paper) < DARK_PAPER * 255:
+    if np.median(paper) < to_uint8(DARK_PAPER):
         return _refused("dark", grey, np.zeros_like(ink), scale=scale)
     threshold = max(otsu_threshold(ink), MIN_INK, noise_floor(ink))
     mask = ink > threshold

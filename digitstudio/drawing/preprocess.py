@@ -26,6 +26,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from digitstudio.pixels import to_uint8, to_unit
+
 OUT_SIZE = 28
 BOX_SIZE = 20  # MNIST's digits fill a 20×20 box...
 CENTER = 14.0  # ...with their centre of mass at pixel (14, 14) (measured: 13.995, 14.009)
@@ -107,7 +109,7 @@ def ink_intensity(canvas: np.ndarray, ink_from_alpha: bool | None = None, backgr
         alpha = pixels[..., 3]
         low, high = int(alpha.min()), int(alpha.max())
         if ink_from_alpha or (ink_from_alpha is None and low != high):
-            return alpha.astype(np.float32) * np.float32(1 / 255)
+            return to_unit(alpha)
         if high == 0:  # fully transparent: whatever the RGB holds is invisible
             return np.zeros(alpha.shape, np.float32)
         pixels = pixels[..., :3]
@@ -124,11 +126,9 @@ def _as_uint8(canvas: np.ndarray) -> np.ndarray:
         raise ValueError(f"The image is empty (shape {pixels.shape}).")
     if pixels.dtype == np.uint8:
         return pixels
-    if pixels.dtype == bool:
-        return pixels.astype(np.uint8) * 255
     values = pixels.astype(np.float32)
-    if np.issubdtype(pixels.dtype, np.floating) and values.max(initial=0.0) <= 1.0:
-        values = values * 255  # float images in [0, 1]
+    if pixels.dtype == bool or (np.issubdtype(pixels.dtype, np.floating) and values.max(initial=0.0) <= 1.0):
+        return to_uint8(values)  # True/False, or float images in [0, 1]
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
 
@@ -144,7 +144,7 @@ def _distance_from_background(pixels: np.ndarray, known: int | None = None) -> n
         diff = table[channel]
         distance = diff if distance is None else np.maximum(distance, diff)
     peak = int(distance.max())
-    if peak < MIN_CONTRAST * 255:
+    if peak < to_uint8(MIN_CONTRAST):
         return np.zeros(distance.shape, np.float32)
     return distance.astype(np.float32) * np.float32(1 / peak)
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from digitstudio.modeling.spec import INPUT_SCALES, PIXEL_FACTORS
+from digitstudio.pixels import to_unit
 
 UNKNOWN = "unknown"
 SAMPLE_SIZE = 1000  # MNIST test digits scored per candidate (≈0.1 s for an MLP, ≈1 s for the CNN)
@@ -106,7 +107,7 @@ def detect_convention(model: Any, mnist: Any | None, sample: int = SAMPLE_SIZE, 
 
     count = min(sample, len(mnist.x_test))
     pick = np.sort(np.random.default_rng(seed).permutation(len(mnist.x_test))[:count])
-    images, labels = mnist.x_test[pick].astype(np.float32) / 255.0, np.asarray(mnist.y_test[pick])
+    images, labels = to_unit(mnist.x_test[pick]), np.asarray(mnist.y_test[pick])
     accuracies, losses = {}, {}
     for scale in INPUT_SCALES:
         outputs = predict_probabilities(model, images * np.float32(PIXEL_FACTORS[scale]))

@@ -179,7 +179,3 @@ def kind_of_keras_layer(layer: Any) -> LayerKind | None:
 def output_layer(classes: int) -> Layer:
     """The implied output: Dense(classes, softmax)."""
     return {"type": OUTPUT.name, "units": classes, "activation": "softmax"}
-
-
-def is_image_kind(name: str) -> bool:
-    return CATALOGUE[name].input == "image"

@@ -44,10 +44,9 @@ import numpy as np
 from PIL import Image
 
 from digitstudio.data.extra import NOT_A_DIGIT
+from digitstudio.pixels import to_uint8
+from digitstudio.settings import settings
 
-DATA_ENV = "DIGIT_STUDIO_DATA"
-URL_ENV = "DIGIT_STUDIO_DATABASE_URL"
-DEFAULT_DATA_DIR = "data"
 SQLITE_FILE = "drawings.sqlite3"
 
 SCHEMA_VERSION = 1
@@ -170,7 +169,7 @@ def as_uint8_digit(image: Any) -> np.ndarray:
     pixels = pixels.reshape(28, 28)
     if pixels.dtype == np.uint8:
         return pixels
-    return np.clip(np.rint(pixels.astype(np.float32) * 255), 0, 255).astype(np.uint8)
+    return to_uint8(pixels.astype(np.float32))
 
 
 def canvas_to_png(canvas: Any) -> bytes:
@@ -276,12 +275,12 @@ def _unavailable(exc: BaseException) -> StoreUnavailable:
 # --- the store ----------------------------------------------------------------------------
 
 def database_url(url: str | None = None, data_dir: str | os.PathLike | None = None) -> str:
-    """The URL to use: `url`, else $DIGIT_STUDIO_DATABASE_URL, else the SQLite file in the
-    data folder (`data_dir`, else $DIGIT_STUDIO_DATA, else data/)."""
-    chosen = (url or os.environ.get(URL_ENV, "")).strip()
+    """The URL to use: `url`, else the DIGIT_STUDIO_DATABASE_URL setting, else the SQLite
+    file in the data folder (`data_dir`, else the DIGIT_STUDIO_DATA setting)."""
+    chosen = (url or settings().database_url).strip()
     if chosen:
         return chosen
-    folder = Path(data_dir or os.environ.get(DATA_ENV, "").strip() or DEFAULT_DATA_DIR).expanduser().absolute()
+    folder = Path(data_dir).expanduser().absolute() if data_dir else settings().data
     return f"sqlite:///{folder / SQLITE_FILE}"
 
 

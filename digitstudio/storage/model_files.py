@@ -22,6 +22,7 @@ import keras
 from digitstudio.drawing.predict import Predictor, not_sure_threshold
 from digitstudio.modeling.spec import MAX_PARAMS
 from digitstudio.storage.model_config import ConfigError, plan_from_config, read_config, stored_array_bytes
+from digitstudio.storage.runs import RECORD_FILE
 
 
 class ModelFileError(RuntimeError):
@@ -53,7 +54,7 @@ def threshold_for_model(model_path: str | os.PathLike) -> float | None:
     """The "not sure" threshold from the JSON beside a .keras file (NAME.json, as
     train.py writes it, or run.json in a run folder); None when there is no readable one."""
     model_path = Path(model_path)
-    for candidate in (model_path.with_suffix(".json"), model_path.parent / "run.json"):
+    for candidate in (model_path.with_suffix(".json"), model_path.parent / RECORD_FILE):
         try:
             return not_sure_threshold(json.loads(candidate.read_text()))
         except (OSError, ValueError):

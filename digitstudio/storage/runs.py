@@ -1,10 +1,14 @@
 """The runs folder: one sub-folder per training run, shared by every session.
 
     runs/
-      20250101-093000-my-first-cnn/
-        model.keras   only for completed or stopped runs
-        run.json      TrainResult.metrics() + id, label, created, curve, command
+      20250101-093000-my-first-cnn/   the id: UTC time of creation, then the label
+        model.keras   only for runs whose status keeps a model (completed, stopped, uploaded)
+        run.json      the run's record (training.fit.TrainResult.run_record()) + id, label, created
         logs/         TensorBoard logs of the training (train/, validation/)
+        insides.npz   the snapshots of the insides (training/snapshots.py), when taken
+
+This module is the one place that knows that layout (`model_path`, `record_path`,
+`logs_path`, `insides_path`) and the run's status (`RunStatus`) and kind (`RunKind`).
 
 Run ids are plain names ([a-z0-9-]) and every path is checked to stay inside the
 root, so an id typed into a URL or form can never read, write or delete anything
@@ -16,26 +20,70 @@ the list.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import re
 import shutil
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from digitstudio.modeling.cli import command_line
+from digitstudio.settings import settings
 from digitstudio.storage.files import atomic_write, save_model_atomic, write_json_atomic
-from digitstudio.training.fit import TrainResult
 
-ENV_VAR = "DIGIT_STUDIO_RUNS"
-DEFAULT_ROOT = "runs"
 MODEL_FILE = "model.keras"
 RECORD_FILE = "run.json"
 LOGS_FOLDER = "logs"  # TensorBoard event files of the training
+INSIDES_FILE = "insides.npz"  # snapshots of the insides (training/snapshots.py)
 MAX_LABEL_CHARS = 40
-SAVED_MODEL_STATUSES = ("completed", "stopped")
+
+
+class RunStatus(str, enum.Enum):
+    """How a run ended (the "status" of its record)."""
+
+    COMPLETED = "completed"
+    STOPPED = "stopped"  # stopped early by request: the model keeps the weights it had
+    DIVERGED = "diverged"  # the loss became NaN/inf (or the result was unusable): no model
+    FAILED = "failed"  # an error: no model
+    UPLOADED = "uploaded"  # a model file someone uploaded, not a training here
+
+    @property
+    def keeps_model(self) -> bool:
+        """Completed, stopped and uploaded runs have a model file; the others do not."""
+        return self in (RunStatus.COMPLETED, RunStatus.STOPPED, RunStatus.UPLOADED)
+
+
+class RunKind(str, enum.Enum):
+    """What made a run (the "kind" of its record; records older than this field are "train")."""
+
+    TRAIN = "train"  # a training from the sidebar or train.py
+    FINETUNE = "finetune"  # Teach the model on one person's drawings
+    CLASS_FINETUNE = "class_finetune"  # the teacher's Teach the model on the class's drawings
+    UPLOAD = "upload"  # an uploaded model file
+
+
+def run_kind(record: dict[str, Any]) -> RunKind:
+    """A record's kind; RunKind.TRAIN for records written before kinds were recorded."""
+    try:
+        return RunKind(record.get("kind") or RunKind.TRAIN)
+    except ValueError:
+        return RunKind.TRAIN
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def created_at(record: dict[str, Any]) -> datetime:
+    """When a run was created, as an aware UTC datetime (records store ISO 8601 with an
+    offset; one without an offset is read as UTC; an unreadable one sorts first)."""
+    try:
+        when = datetime.fromisoformat(str(record.get("created", "")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 # A run id: lower-case letters, digits and single dashes; no dots or slashes, so it
 # can only ever name a direct child of the root.
@@ -60,7 +108,7 @@ def is_valid_run_id(run_id: Any) -> bool:
 
 class RunStore:
     def __init__(self, root: str | os.PathLike | None = None):
-        chosen = root if root is not None else (os.environ.get(ENV_VAR, "").strip() or DEFAULT_ROOT)
+        chosen = root if root is not None else settings().runs  # DIGIT_STUDIO_RUNS
         # Absolute now, so a later chdir cannot move the store.
         self.root = Path(chosen).expanduser().absolute()
 
@@ -84,13 +132,29 @@ class RunStore:
     def model_path(self, run_id: str) -> Path:
         return self.resolve(run_id) / MODEL_FILE
 
+    def record_path(self, run_id: str) -> Path:
+        return self.resolve(run_id) / RECORD_FILE
+
+    def logs_path(self, run_id: str) -> Path:
+        return self.resolve(run_id) / LOGS_FOLDER
+
+    def insides_path(self, run_id: str) -> Path:
+        return self.resolve(run_id) / INSIDES_FILE
+
+    def scratch_logs(self, name: str) -> Path:
+        """A hidden folder under the root for TensorBoard logs written while a job trains
+        (not a valid run id, so never listed); `save(log_dir=…)` moves it into the run."""
+        return self.root / f".logs-{sanitize_label(name)}"
+
     # --- writing ----------------------------------------------------------------------
 
     def new_run_id(self, label: str = "") -> str:
-        """A fresh id 'YYYYmmdd-HHMMSS-label' (suffixed -2, -3… when taken). The folder is
-        created here: mkdir is atomic, so two threads or processes can't get the same id."""
+        """A fresh id 'YYYYmmdd-HHMMSS-label', the time in UTC (suffixed -2, -3… when taken),
+        so ids from servers in other time zones, or from before a clock change, still read in
+        order. The folder is created here: mkdir is atomic, so two threads or processes can't
+        get the same id."""
         self.ensure_root()
-        base = f"{datetime.now():%Y%m%d-%H%M%S}-{sanitize_label(label)}"
+        base = f"{now_utc():%Y%m%d-%H%M%S}-{sanitize_label(label)}"
         for attempt in range(1, 1000):
             run_id = base if attempt == 1 else f"{base}-{attempt}"
             try:
@@ -100,20 +164,25 @@ class RunStore:
                 continue
         raise RuntimeError(f"Could not find a free run id for {base!r}.")
 
-    def save(self, result: TrainResult, label: str = "", log_dir: str | os.PathLike | None = None) -> dict[str, Any]:
-        """Record a finished run: the model first (completed/stopped only), then run.json,
-        which makes the run visible. On any failure the half-made folder is removed.
-        log_dir: TensorBoard logs written while training (fit.train's log_dir), moved into
-        the run folder as logs/ so `tensorboard --logdir runs/` shows the run by its id."""
+    def save(self, record: dict[str, Any], model: Any = None, label: str = "",
+             log_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+        """Record a finished run: `record` is its JSON-ready record (with a "status", a
+        RunStatus value; `training.fit.TrainResult.run_record()`), `model` its Keras model,
+        saved first when the status keeps one. run.json is written last, which makes the
+        run visible; on any failure the half-made folder is removed. log_dir: TensorBoard
+        logs written while training, moved into the run folder as logs/ so
+        `tensorboard --logdir runs/` shows the run by its id."""
         run_id = self.new_run_id(label)
         folder = self.resolve(run_id)
         try:
-            saves_model = result.status in SAVED_MODEL_STATUSES and result.model is not None
+            saves_model = RunStatus(record["status"]).keeps_model and model is not None
             if saves_model:
-                save_model_atomic(result.model, folder / MODEL_FILE)
+                save_model_atomic(model, folder / MODEL_FILE)
             if log_dir is not None and Path(log_dir).is_dir():
                 shutil.move(str(log_dir), folder / LOGS_FOLDER)
-            record = self._record(result, run_id, label, saves_model)
+            record = {**record, "id": run_id, "label": str(label or ""), "created": _created_now()}
+            if saves_model:
+                record["model_file"] = MODEL_FILE
             write_json_atomic(record, folder / RECORD_FILE)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -127,8 +196,8 @@ class RunStore:
         run_id = self.new_run_id(label)
         folder = self.resolve(run_id)
         record = {
-            **(info or {}), "id": run_id, "label": str(label or ""), "status": "uploaded",
-            "created": datetime.now().astimezone().isoformat(timespec="seconds"), "model_file": MODEL_FILE,
+            **(info or {}), "id": run_id, "label": str(label or ""), "status": RunStatus.UPLOADED.value,
+            "kind": RunKind.UPLOAD.value, "created": _created_now(), "model_file": MODEL_FILE,
         }
         try:
             atomic_write(folder / MODEL_FILE, lambda tmp: tmp.write_bytes(data))
@@ -149,20 +218,6 @@ class RunStore:
         record = {**record, **changes, "id": run_id}
         write_json_atomic(record, folder / RECORD_FILE)
         return _with_model_flag(record, run_id, folder)
-
-    @staticmethod
-    def _record(result: TrainResult, run_id: str, label: str, has_model: bool) -> dict[str, Any]:
-        record = {
-            "id": run_id,
-            "label": str(label or ""),
-            "created": datetime.now().astimezone().isoformat(timespec="seconds"),
-            **result.metrics(),
-            "curve": list(result.curve),
-            "command": command_line(result.spec),
-        }
-        if has_model:
-            record["model_file"] = MODEL_FILE
-        return record
 
     def delete(self, run_id: str) -> bool:
         """Remove a run; False if there was none. The folder is first renamed to a hidden
@@ -196,7 +251,7 @@ class RunStore:
             record = _read_record(folder / RECORD_FILE)
             if record is not None:
                 runs.append(_with_model_flag(record, folder.name, folder))
-        runs.sort(key=lambda run: (str(run.get("created", "")), run["id"]), reverse=True)
+        runs.sort(key=lambda run: (created_at(run), run["id"]), reverse=True)
         return runs
 
     def _run_folders(self) -> list[Path]:
@@ -207,14 +262,9 @@ class RunStore:
         return [entry for entry in entries
                 if is_valid_run_id(entry.name) and entry.is_dir() and not entry.is_symlink()]
 
-    def load_model(self, run_id: str):
-        """The run's Keras model via models.load_model (safe_mode, shape check);
-        ModelFileError when the run has no usable model."""
-        from digitstudio.storage.model_files import (
-            load_model,  # Keras is imported only when a model is needed
-        )
 
-        return load_model(self.model_path(run_id))
+def _created_now() -> str:
+    return now_utc().isoformat(timespec="seconds")
 
 
 def _read_record(path: Path) -> dict[str, Any] | None:

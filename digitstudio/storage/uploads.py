@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from digitstudio.explain.convention import InputConvention, detect_convention, layout_of
-from digitstudio.storage.model_files import load_uploaded_model
+from digitstudio.pixels import to_unit
+from digitstudio.storage.model_files import load_model, load_uploaded_model
 from digitstudio.storage.runs import RunStore
 
 
@@ -47,7 +48,7 @@ def score_on_mnist(model: Any, mnist: Any, factor: float = 1.0) -> dict[str, Any
     Predictor feeds them). Uses explain.inspection.evaluate, as the Inside view does."""
     from digitstudio.explain.inspection import evaluate
 
-    images = mnist.x_test.astype(np.float32) * np.float32(factor / 255.0)
+    images = to_unit(mnist.x_test) * np.float32(factor)
     result = evaluate(model, images, mnist.y_test)
     return {
         "test_accuracy": result.accuracy,
@@ -61,7 +62,7 @@ def choose_input_scale(store: RunStore, run_id: str, scale: str, mnist: Any | No
     convention is unknown (or wrong); with mnist, re-score it under that scale. ValueError
     for another scale, RunNotFoundError for no such run."""
     record = store.get(run_id)
-    model = store.load_model(run_id)
+    model = load_model(store.model_path(run_id))
     known = InputConvention.from_dict(record.get("input_convention") or {"layout": layout_of(model)})
     convention = known.chosen(scale)
     changes: dict[str, Any] = {"input_convention": convention.to_dict(), "input_words": convention.words()}
@@ -72,6 +73,6 @@ def choose_input_scale(store: RunStore, run_id: str, scale: str, mnist: Any | No
 
 def _as_keras_bytes(model: Any) -> bytes:
     with tempfile.TemporaryDirectory(prefix="digitstudio-upload-") as folder:
-        path = Path(folder) / "model.keras"
+        path = Path(folder) / "upload.keras"
         model.save(path)
         return path.read_bytes()

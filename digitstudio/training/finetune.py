@@ -35,7 +35,7 @@ The recipe:
 
 `finetune()` follows `fit.train()`'s contract (same `on_progress` events, `control`,
 never raises for training faults) and returns a `FinetuneResult`, a `TrainResult`, so
-`RunStore.save(result, result.label)` records it as a run like any other; its
+`RunStore.save(result.run_record(RunKind.FINETUNE), result.model, result.label)` records it as a run like any other; its
 `metrics()` add a "finetune" block (parent, hold-out, before/after).
 """
 
@@ -54,7 +54,12 @@ from digitstudio.data.negatives import digit_accuracy, soft_targets
 from digitstudio.drawing.predict import not_sure_rows
 from digitstudio.explain.accuracy import accuracy_by_digit
 from digitstudio.modeling.spec import ModelSpec, validate
-from digitstudio.training.fit import ProgressFn, TrainingControl, TrainResult, make_callback, record_threshold
+from digitstudio.storage.runs import RunStatus
+from digitstudio.training.callback import make_callback
+from digitstudio.training.control import TrainingControl
+from digitstudio.training.events import Ended, Phase, ProgressFn
+from digitstudio.training.fit import TrainResult
+from digitstudio.training.threshold import record_threshold
 
 MIN_DIGITS = 10  # fewer labelled drawings (digits and not-a-digits) than this: nothing worth fine-tuning on
 
@@ -263,23 +268,25 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, not_digits: An
     validation = ((to_model_input(x_hold[held_digits]), soft_targets(y_hold[held_digits]))
                   if held_digits.any() else None)
     started = time.perf_counter()
-    status, message, history = "completed", "", {}
+    status, message, history = RunStatus.COMPLETED, "", {}
     try:
         dataset = replay_dataset(x[train_idx], y[train_idx], data.x_train, data.y_train, settings)
         history = tuned.fit(dataset.repeat(), epochs=settings.epochs, steps_per_epoch=batches,
                             validation_data=validation, callbacks=[callback], verbose=0).history
     except Exception as exc:  # a fault inside training is reported, not raised
-        status, message = "failed", f"Fine-tuning failed: {type(exc).__name__}: {str(exc).strip()[:300]}"
+        status, message = RunStatus.FAILED, f"Fine-tuning failed: {type(exc).__name__}: {str(exc).strip()[:300]}"
     train_seconds = time.perf_counter() - started
-    if status != "failed" and callback.diverged:
-        status, message = "diverged", f"Fine-tuning stopped: {callback.reason}."
-    elif status != "failed" and callback.reason:
-        status, message = "stopped", "Fine-tuning was stopped before the last step."
+    if status is not RunStatus.FAILED and callback.diverged:
+        status, message = RunStatus.DIVERGED, f"Fine-tuning stopped: {callback.reason}."
+    elif status is not RunStatus.FAILED and callback.reason:
+        status, message = RunStatus.STOPPED, "Fine-tuning was stopped before the last step."
     history = {k: [float(v) for v in values] for k, values in history.items()}
     history["seconds"] = [round(s, 3) for s in callback.epoch_seconds]
 
     user_after = test_accuracy = test_loss = not_sure = not_digits_after = None
-    if status in ("completed", "stopped"):
+    say = on_progress or (lambda event: None)
+    if status.keeps_model:
+        say(Phase(f"Scoring the fine-tuned model on your held-out drawings and {len(data.y_test):,} test digits"))
         user_after = _read_digits(tuned, x_hold[held_digits], y_hold[held_digits])
         # one pass over the test set gives the accuracy, the loss and the threshold's digits
         test_probs = tuned.predict(to_model_input(data.x_test), batch_size=1024, verbose=0)
@@ -287,15 +294,14 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, not_digits: An
         test_loss = float(tuned.loss(soft_targets(data.y_test), test_probs))
         not_sure = record_threshold(tuned, spec, data.x_test, test_probs)
         not_digits_after = _not_sure_share(tuned, x_hold[held_others], not_sure.get("threshold"))
-    if on_progress is not None:
-        on_progress({"kind": "end", "status": status, "message": message})
+    say(Ended(status.value, message))
     counts = {int(d): int(np.sum(y_hold == d)) for d in range(10) if np.any(y_hold == d)}
     trained_others = int(np.sum(y[train_idx] == NOT_A_DIGIT))
     holdout = {"indices": holdout_idx.tolist(), "counts": counts}
     if drawing_ids is not None:
         holdout["drawing_ids"] = [int(i) for i in np.asarray(list(drawing_ids))[holdout_idx]]
     return FinetuneResult(
-        model=tuned if status in ("completed", "stopped") else None, spec=spec, status=status,
+        model=tuned if status.keeps_model else None, spec=spec, status=status,
         history=history, test_loss=test_loss, test_accuracy=test_accuracy,
         params=int(model.count_params()), train_seconds=train_seconds,
         data_source=f"{data.source} + {len(train_idx) - trained_others} user digits"

@@ -13,6 +13,7 @@ test stops early once the smoothed loss exceeds 4× its best (diverged).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -22,7 +23,11 @@ import numpy as np
 
 from digitstudio.data.mnist import MnistData
 from digitstudio.modeling.spec import FIELD, ModelSpec, count_params, validate
-from digitstudio.training.fit import ProgressFn, TrainingControl, TrainResult, prepare_data, set_determinism
+from digitstudio.storage.runs import RunStatus
+from digitstudio.training.control import TrainingControl
+from digitstudio.training.data import prepare_data
+from digitstudio.training.events import Batch, Details, ProgressFn
+from digitstudio.training.fit import TrainResult, set_determinism
 
 MIN_LR = 1e-6  # the spec's lowest allowed rate
 MAX_LR = 10.0  # and its highest
@@ -45,8 +50,7 @@ class RangeTest:
     diverged: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rates": self.rates, "losses": self.losses, "smoothed": self.smoothed,
-                "suggestion": self.suggestion, "rule": self.rule, "diverged": self.diverged}
+        return dataclasses.asdict(self)
 
 
 def smooth(losses: list[float], beta: float = BETA) -> list[float]:
@@ -126,19 +130,19 @@ def find_learning_rate(spec: ModelSpec, data: MnistData, on_progress: ProgressFn
     def on_batch(i: int, rate: float, loss: float) -> None:
         curve.append({"lr": rate, "loss": loss})
         if on_progress is not None:
-            on_progress({"kind": "batch", "epoch": 1, "epochs": 1, "batch": i + 1, "batches": num_batches,
-                         "elapsed": time.perf_counter() - started, "eta": None})
+            on_progress(Batch(1, 1, i + 1, num_batches, time.perf_counter() - started, None))
 
     test = range_test(model, prepared.x_train, prepared.y_train, spec.batch_size, FIELD["learning_rate"].low,
                       FIELD["learning_rate"].high, num_batches, spec.seed, control, on_batch)
     stopped = control is not None and control.stop_requested.is_set()
     if on_progress is not None:
-        on_progress({"kind": "details", "details": test.to_dict()})
+        on_progress(Details(test.to_dict()))
     if test.suggestion is None:
         message = "The loss never fell: check the layers and the loss; no learning rate helps this setup."
     else:
         message = f"Suggested learning rate {test.suggestion:.2g} ({RULE})."
-    return TrainResult(model=None, spec=spec, status="stopped" if stopped else "completed", history={},
+    return TrainResult(model=None, spec=spec, status=RunStatus.STOPPED if stopped else RunStatus.COMPLETED,
+                       history={},
                        test_loss=None, test_accuracy=None, params=count_params(spec),
                        train_seconds=time.perf_counter() - started, data_source=data.source, message=message,
                        details=test.to_dict())

@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from digitstudio.pixels import to_uint8, to_unit
 from digitstudio.storage.files import atomic_write
 
 SAMPLE_SIZE = 500
 MAX_HOLD_SNAPSHOTS = 100  # snapshots taken at holds (Steps) kept per training: the oldest go first
 MAX_UNITS = 16
 MAX_FILTERS = 32
-INSIDES_FILE = "insides.npz"
 DRAWING_LABEL = -1  # the label stored for the session's drawing (it has no true digit)
 _BATCH = 256  # images per forward pass (bounds memory for a CNN)
 
@@ -147,7 +147,7 @@ def save_insides(path: str | Path, insides: list[Insides], probe: Probe) -> int:
         confusion=np.stack([s.confusion for s in insides]).astype(np.uint16) if insides else np.zeros((0, 10, 10)),
         weights=quantised, weight_scale=scale,
         probabilities=np.stack([s.probabilities for s in insides]) if insides else np.zeros((0, 0, 10)),
-        digits=np.round(probe.digits[..., 0] * 255).astype(np.uint8), digit_labels=probe.digit_labels.astype(np.int8),
+        digits=to_uint8(probe.digits[..., 0]), digit_labels=probe.digit_labels.astype(np.int8),
     )
     data = buffer.getvalue()
     atomic_write(Path(path), lambda tmp: tmp.write_bytes(data))
@@ -173,4 +173,4 @@ def load_insides(path: str | Path) -> Replay:
                            kind="step" if npz["kind"][i] else "epoch", confusion=npz["confusion"][i].astype(np.int32),
                            weights=weights[i].astype(np.float16), probabilities=npz["probabilities"][i])
                    for i in range(len(npz["epoch"]))]
-        return Replay(insides, npz["digits"].astype(np.float32) / 255, npz["digit_labels"].astype(np.int64))
+        return Replay(insides, to_unit(npz["digits"]), npz["digit_labels"].astype(np.int64))
