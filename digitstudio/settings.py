@@ -41,6 +41,9 @@ SETTINGS: tuple[Setting, ...] = (
             "in classroom mode, who may teach the class's model and clear its digits"),
     Setting("DIGIT_STUDIO_MAX_TRAININGS", "max_trainings", "1",
             "trainings run at once on this server (the rest wait in a queue)"),
+    Setting("DIGIT_STUDIO_TRAINING_WORKERS", "training_workers", "process",
+            "process = each training runs in a lower-priority child process, so drawing never waits on it; "
+            "thread = in the app's own process"),
     Setting("DIGIT_STUDIO_RUNS", "runs", "runs/", "folder for runs (models, records, logs)"),
     Setting("DIGIT_STUDIO_DATA", "data", "data/", "folder for the labelled-digits database (SQLite, WAL mode)"),
     Setting("DIGIT_STUDIO_DATABASE_URL", "database_url", "SQLite in DIGIT_STUDIO_DATA",
@@ -61,6 +64,7 @@ class Settings:
     classroom: bool = False
     teacher_passcode: str = ""
     max_trainings: int = 1
+    training_workers: str = "process"  # "process" or "thread"
     runs: Path = ROOT / "runs"
     data: Path = ROOT / "data"
     database_url: str = ""
@@ -93,6 +97,7 @@ class Settings:
             classroom=text("classroom").lower() in ("1", "true", "yes", "on"),
             teacher_passcode=text("teacher_passcode"),
             max_trainings=count("max_trainings", 1, 1),
+            training_workers="thread" if text("training_workers").lower() == "thread" else "process",
             runs=path("runs") or defaults.runs,
             data=path("data") or defaults.data,
             database_url=text("database_url"),

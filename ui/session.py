@@ -8,6 +8,9 @@ from __future__ import annotations
 
 JOB_KEY = "training_job"  # this session's current/last training job id
 DONE_KEY = "_training_job_done"  # the job whose result was already applied
+VERDICT_KEY = "_verdicts"  # job id → training.verdict.Verdict of this session's finished runs
+PREVIOUS_KEY = "_model_before"  # job id → the ModelRef a finished run replaced (for "Back to …")
+RANGE_KEY = "_range_test_job"  # this session's learning-rate range test (shown under Learning rate)
 NICKNAME_KEY = "nickname"  # the nickname typed in the sidebar (cleaned)
 LABEL_KEY = "it_was_a"  # the "It was a" pills (the contract: key it_was_a, options 0–9)
 

@@ -4,6 +4,7 @@ table (digitstudio/modeling/spec.py FIELDS) and the layer catalogue."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -23,13 +24,13 @@ from digitstudio.modeling.spec import (
     layers_to_rows,
     validate,
 )
-from digitstudio.training.jobs import JobLimitError
+from digitstudio.training.jobs import JobKind, JobLimitError, JobState
 from ui.drawing import submission_drawing
+from ui.replay import range_test_chart
 from ui.resources import mnist_problem, training_manager
-from ui.session import DONE_KEY, JOB_KEY, session_id, widget_key
+from ui.session import DONE_KEY, JOB_KEY, RANGE_KEY, session_id, widget_key
 
 PRESET_KEY = "preset"
-_PRESET_NEXT = "_preset_next"  # the preset box's value from the next run on (set after the box is drawn)
 CUSTOM = "custom"  # the preset box's value once the setup no longer matches a preset
 LINK_KEY = "_shared_link"  # session_state: {"spec", "error"} from the link this session opened with
 OPTIMIZER_LABELS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
@@ -104,54 +105,89 @@ def _number(container, name: str, **extra) -> None:
         high = high - 1 if field.type == "int" else high - 1e-6
     container.number_input(field.label, min_value=field.low, max_value=high, step=field.step,
                            value=st.session_state[widget_key(name)], key=widget_key(name), help=field.help,
-                           **extra)
+                           on_change=_setup_changed, **extra)
 
 
 def _choice(container, name: str, **extra) -> None:
     field = FIELD[name]
     choices = list(field.choices)
     container.selectbox(field.label, choices, index=choices.index(st.session_state[widget_key(name)]),
-                        key=widget_key(name), help=field.help, **extra)
+                        key=widget_key(name), help=field.help, on_change=_setup_changed, **extra)
 
 
 def _check(container, name: str) -> None:
     field = FIELD[name]
     container.checkbox(field.label, value=bool(st.session_state[widget_key(name)]), key=widget_key(name),
-                       help=field.help)
+                       help=field.help, on_change=_setup_changed)
 
 
-def _layer_editor() -> list[dict]:
+def _apply_table_edits(rows: list[dict], delta: dict) -> list[dict]:
+    """The layer table's rows after a data_editor change (`delta`: Streamlit's
+    {"edited_rows": {index: {column: value}}, "deleted_rows": [index], "added_rows": [row]},
+    indices into `rows`)."""
+    rows = [dict(row) for row in rows]
+    for index, changes in (delta.get("edited_rows") or {}).items():
+        if int(index) < len(rows):
+            rows[int(index)].update(changes)
+    deleted = {int(index) for index in delta.get("deleted_rows") or []}
+    rows = [row for index, row in enumerate(rows) if index not in deleted]
+    for added in delta.get("added_rows") or []:
+        rows.append({**dict.fromkeys(TABLE_COLUMNS), **added})
+    return rows
+
+
+def _table_edited() -> None:
+    """A cell, a new row or a deleted row: commit it to the setup (session_state["layer_rows"],
+    the one source of truth), then remount the table from it, so what the table shows is what
+    Check and Train use after any number of trainings, reruns and page changes."""
+    state = st.session_state
+    key = f"layer_table_{state.get('layer_table_gen', 0)}"
+    state["layer_rows"] = _apply_table_edits(state["layer_rows"], state.get(key) or {})
+    state["layer_table_gen"] = state.get("layer_table_gen", 0) + 1
+    _setup_changed()
+
+
+def _setup_changed() -> None:
+    """After any control changed: the preset box reads the preset the setup now is, or
+    "custom" the moment it differs from every preset; an old link error is gone."""
+    _forget_link_error()
+    spec, _ = current_setup()
+    st.session_state[PRESET_KEY] = setup_name(spec) if spec is not None else CUSTOM
+
+
+def _layer_editor() -> None:
     rows = pd.DataFrame(st.session_state["layer_rows"], columns=list(TABLE_COLUMNS))
     help_of = {column: "; ".join(f"{p.help} ({kind.name})" for kind in CATALOGUE.values() for p in kind.params
                                  if p.column == column) for column in TABLE_COLUMNS}
     limits = {column: [p for kind in CATALOGUE.values() for p in kind.params if p.column == column]
               for column in TABLE_COLUMNS}
-    edited = st.data_editor(
-        rows, key=f"layer_table_{st.session_state.get('layer_table_gen', 0)}",
+    st.data_editor(
+        rows, key=f"layer_table_{st.session_state.get('layer_table_gen', 0)}", on_change=_table_edited,
         num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
             "layer": st.column_config.SelectboxColumn(
-                "layer", options=list(LAYER_TYPES), required=True,
+                "layer", options=list(LAYER_TYPES), required=True, width="medium",
                 help="; ".join(f"{kind.name}: {kind.help}" for kind in CATALOGUE.values())),
             "size": st.column_config.NumberColumn("size", min_value=min(p.low for p in limits["size"]), step=1,
-                                                  help=help_of["size"]),
+                                                  help=help_of["size"], width=48),
             "kernel": st.column_config.NumberColumn("kernel", min_value=min(p.low for p in limits["kernel"]),
                                                     max_value=max(p.high for p in limits["kernel"]), step=1,
-                                                    help=help_of["kernel"]),
+                                                    help=help_of["kernel"], width=48),
             "activation": st.column_config.SelectboxColumn("activation", options=list(ACTIVATIONS),
-                                                           help=help_of["activation"]),
+                                                           help=help_of["activation"], width=72),
             "rate": st.column_config.NumberColumn("rate", min_value=0.0, max_value=0.99, step=0.05,
-                                                  help=help_of["rate"]),
+                                                  help=help_of["rate"], width=48),
         },
     )
-    return edited.to_dict("records")
 
 
 def training_form(locked: bool = False) -> None:
-    """The sidebar: preset, layer table, optimizer, learning rate, epochs, batch size…"""
+    """The sidebar: preset, layer table, optimizer, learning rate, epochs, batch size…
+
+    No st.form: each control commits its value when it changes (Enter in a number field
+    only commits that number), so what the controls show is always the setup, and only
+    the Check, Train and Find a learning rate buttons act."""
     link = _read_shared_link()
-    if _PRESET_NEXT in st.session_state:
-        st.session_state[PRESET_KEY] = st.session_state.pop(_PRESET_NEXT)
     if "layer_rows" not in st.session_state:
         st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET)
         _fill_from_spec(PRESETS[st.session_state[PRESET_KEY]].spec)
@@ -178,42 +214,43 @@ def training_form(locked: bool = False) -> None:
                  help="Fills every control below; then change what you like.")
     preset = PRESETS.get(st.session_state[PRESET_KEY])
     st.caption(preset.reported if preset else "A setup of your own (no preset matches it).")
-    with st.form("train_form", border=False):
-        st.markdown("**Layers** (input 28×28 → … → softmax over 10 digits)")
-        rows = _layer_editor()
-        st.caption("Add rows at the bottom, delete with the row checkbox, reorder by editing rows. "
-                   "The 10-way softmax output is added for you.")
-        _choice(st, "optimizer", format_func=OPTIMIZER_LABELS.get)
-        c1, c2 = st.columns(2)
-        _number(c1, "learning_rate", format="%.5f")
-        _choice(c2, "lr_schedule")
-        finding = st.form_submit_button("Find a learning rate", icon=":material/troubleshoot:",
-                                        disabled=bool(data_problem), on_click=_forget_link_error,
-                                        help="A short range test (L. N. Smith 2017): a few hundred batches on a "
-                                             "copy of the model with the rate growing; suggests a rate to use")
-        _number(c1, "epochs")
-        _number(c2, "batch_size")
-        _number(c1, "train_size")
-        _number(c2, "validation_split")
-        with st.expander("More options"):
-            _number(st, "momentum")
-            _choice(st, "loss")
-            _check(st, "validate_on_test")
-            _check(st, "augment")
-            _check(st, "styles")
-            _number(st, "negatives")
-            _number(st, "negatives_mix")
-            _choice(st, "input_scale")
-            _number(st, "seed")
-        check, train = st.columns(2)
-        # on_click runs before the page is drawn, so a link's old error is already gone
-        checked = check.form_submit_button("Check", width="stretch", on_click=_forget_link_error)
-        started = train.form_submit_button("Train", type="primary", width="stretch", on_click=_forget_link_error,
-                                           disabled=bool(data_problem))  # it could only fail
-    if checked or started:
-        _check_and_start(rows, start=started)
+    st.markdown("**Layers** (input 28×28 → … → softmax over 10 digits)")
+    _layer_editor()
+    st.caption("Add rows at the bottom, delete with the row checkbox, reorder by editing rows. "
+               "The 10-way softmax output is added for you.")
+    _choice(st, "optimizer", format_func=OPTIMIZER_LABELS.get)
+    c1, c2 = st.columns(2)
+    _number(c1, "learning_rate", format="%.5f")
+    _choice(c2, "lr_schedule")
+    finding = st.button("Find a learning rate", icon=":material/troubleshoot:", disabled=bool(data_problem),
+                        help="A short range test (L. N. Smith 2017): a few hundred batches on a copy of the "
+                             "model with the rate growing; suggests a rate to use")
     if finding:
-        start_range_test(rows)
+        start_range_test()
+    range_test_box()
+    c1, c2 = st.columns(2)
+    _number(c1, "epochs")
+    _number(c2, "batch_size")
+    _number(c1, "train_size")
+    _number(c2, "validation_split")
+    with st.expander("More options"):
+        _number(st, "momentum")
+        _choice(st, "loss")
+        _check(st, "validate_on_test")
+        _check(st, "augment")
+        _check(st, "styles")
+        _number(st, "negatives")
+        _number(st, "negatives_mix")
+        _number(st, "real_negatives")
+        _number(st, "real_digits")
+        _choice(st, "input_scale")
+        _number(st, "seed")
+    check, train = st.columns(2)
+    checked = check.button("Check", width="stretch", on_click=_forget_link_error)
+    started = train.button("Train", type="primary", width="stretch", on_click=_forget_link_error,
+                           disabled=bool(data_problem))  # it could only fail
+    if checked or started:
+        _check_and_start(start=started)
     _augmentation_box()
     _share_box()
 
@@ -227,20 +264,36 @@ def _augmentation_box() -> None:
         for name in ("augment_rotation", "augment_zoom", "augment_shift", "augment_stroke"):
             field = FIELD[name]
             st.slider(field.label, min_value=field.low, max_value=field.high, step=field.step,
-                      value=st.session_state[widget_key(name)], key=widget_key(name), help=field.help)
+                      value=st.session_state[widget_key(name)], key=widget_key(name), help=field.help,
+                      on_change=_setup_changed)
         augmentation_grid({name: st.session_state[widget_key(f"augment_{name}")]
                            for name in ("rotation", "zoom", "shift", "stroke")})
         if not st.session_state.get(widget_key("augment")):
             st.caption("Augment is off (More options): switch it on to train with these settings.")
 
 
-def _check_and_start(rows: list[dict], start: bool) -> None:
-    try:
-        spec = spec_from_form(rows)
-    except SpecError as exc:
-        st.error(str(exc), icon=":material/error:")
+def current_setup() -> tuple[ModelSpec | None, str]:
+    """The setup in the controls, validated: (spec, "") or (None, why not). Validated once
+    per change of the controls, however many pieces of the page ask (the Train button, the
+    share link, the presenter's QR code): cached in session_state under the controls' values."""
+    state = st.session_state
+    values = json.dumps([state["layer_rows"], {f.name: state.get(widget_key(f.name)) for f in FIELDS}],
+                        default=str, sort_keys=True)
+    cached = state.get("_setup")
+    if cached is None or cached[0] != values:
+        try:
+            cached = (values, spec_from_form(state["layer_rows"]), "")
+        except SpecError as exc:
+            cached = (values, None, str(exc))
+        state["_setup"] = cached
+    return cached[1], cached[2]
+
+
+def _check_and_start(start: bool) -> None:
+    spec, error = current_setup()
+    if spec is None:
+        st.error(error, icon=":material/error:")
         return
-    st.session_state["layer_rows"] = layers_to_rows(spec.layers)
     _show_plan(spec)
     if start:
         _start(spec)
@@ -248,24 +301,20 @@ def _check_and_start(rows: list[dict], start: bool) -> None:
 
 def setup_query() -> dict[str, str]:
     """The current setup as a link's query ({"preset": …} or {"spec": …}), {} if it is invalid."""
-    try:
-        return spec_to_query(spec_from_form(st.session_state["layer_rows"]))
-    except (SpecError, KeyError):
-        return {}
+    spec, _ = current_setup() if "layer_rows" in st.session_state else (None, "")
+    return spec_to_query(spec) if spec is not None else {}
 
 
 def _share_box() -> None:
     """The current setup as a link (to this page) to paste into a chat or onto the board."""
     with st.expander("Share this setup", icon=":material/share:"):
-        try:
-            spec = spec_from_form(st.session_state["layer_rows"])
-        except SpecError as exc:
-            st.caption(f"Fix the setup first: {exc}")
+        spec, error = current_setup()
+        if spec is None:
+            st.caption(f"Fix the setup first: {error}")
             return
         page = (st.context.url or "").split("?")[0].rstrip("/")
         st.code(f"{page}?{urlencode(spec_to_query(spec))}", language=None, wrap_lines=True)
-        st.caption("Opening this link fills these controls. Press **Check** first to include "
-                   "changes you have not checked yet.")
+        st.caption("Opening this link fills these controls with the setup they show now.")
 
 
 def _show_plan(spec: ModelSpec) -> None:
@@ -280,28 +329,71 @@ def _show_plan(spec: ModelSpec) -> None:
 
 
 def _start(spec: ModelSpec) -> None:
-    label = setup_name(spec)
-    st.session_state[_PRESET_NEXT] = label  # an edited setup is "custom" in the box too
     try:
-        st.session_state[JOB_KEY] = training_manager().submit(spec, label=label, owner=session_id(),
-                                                              drawing=submission_drawing())
+        st.session_state[JOB_KEY] = training_manager().submit(
+            spec, label=setup_name(spec), owner=session_id(), drawing=submission_drawing(),
+            replace_kinds=(JobKind.LR_RANGE,))  # Train while a learning-rate search runs: the search stops
     except JobLimitError as exc:
-        st.warning(str(exc))
+        st.warning(str(exc), icon=":material/hourglass:")
         return
     st.session_state.pop(DONE_KEY, None)
 
 
-def start_range_test(rows: list[dict]) -> None:
-    """The sidebar's "Find a learning rate": queue a range test of the form's setup."""
+def start_range_test() -> None:
+    """The sidebar's "Find a learning rate": queue a range test of the setup shown."""
     from digitstudio.training.lr_finder import submit_range_test
 
+    spec, error = current_setup()
+    if spec is None:
+        st.error(error, icon=":material/error:")
+        return
     try:
-        spec = spec_from_form(rows)
-        st.session_state[JOB_KEY] = submit_range_test(training_manager(), spec, owner=session_id())
-    except SpecError as exc:
-        st.error(str(exc), icon=":material/error:")
-        return
+        st.session_state[RANGE_KEY] = submit_range_test(training_manager(), spec, owner=session_id())
     except JobLimitError as exc:
-        st.warning(str(exc))
+        st.warning(str(exc), icon=":material/hourglass:")
+
+
+def _use_rate(rate: float) -> None:
+    st.session_state[widget_key("learning_rate")] = rate
+    _setup_changed()
+
+
+@st.fragment(run_every=0.5)
+def _range_test_live() -> None:
+    snapshot = training_manager().snapshot(st.session_state.get(RANGE_KEY))
+    if snapshot is None:
         return
-    st.session_state.pop(DONE_KEY, None)
+    if snapshot.state.final:
+        st.rerun()  # the whole sidebar: the result replaces the progress
+    progress = snapshot.progress
+    text = (f"Waiting in the queue (number {snapshot.queue_position})" if snapshot.state is JobState.QUEUED
+            else f"Finding a learning rate · batch {progress.batch}/{progress.batches}")
+    bar, stop = st.columns([4, 1], vertical_alignment="center")
+    bar.progress(progress.fraction, text=text)
+    stop.button("Stop", key="stop_range_test", on_click=training_manager().stop, args=(snapshot.job_id,),
+                kwargs={"owner": session_id()}, help="Stop the search")
+
+
+def range_test_box() -> None:
+    """Under Learning rate: the range test's progress, then its chart and the suggested rate
+    with a button that fills it in (where the engineer is looking, not below the page)."""
+    snapshot = training_manager().snapshot(st.session_state.get(RANGE_KEY))
+    if snapshot is None:
+        return
+    if snapshot.state.active:
+        _range_test_live()
+        return
+    details = snapshot.details
+    if not details.get("rates"):
+        st.caption(snapshot.message or "The search did not run.")
+        return
+    st.altair_chart(range_test_chart(details), width="stretch")
+    suggestion = details.get("suggestion")
+    if suggestion is None:
+        st.caption(snapshot.message)
+        return
+    rate = float(f"{suggestion:.2g}")
+    st.caption(f"{len(details['rates'])} batches on a fresh copy of the model, the rate growing exponentially "
+               f"(L. N. Smith 2017). Rule: {details['rule']}.")
+    st.button(f"Use {rate:g}", on_click=_use_rate, args=(rate,), key="use_found_lr", type="primary",
+              icon=":material/check:")

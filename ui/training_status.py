@@ -14,11 +14,22 @@ import numpy as np
 import streamlit as st
 
 from digitstudio.modeling.spec import FIELD
+from digitstudio.storage.runs import RunStatus
 from digitstudio.training.jobs import ControlError, JobKind, JobSnapshot, JobState
+from digitstudio.training.verdict import Verdict, judge
 from ui.charts import curves_frame
-from ui.replay import curves_with_lr, insides_view, range_test_chart, replay_slider
-from ui.resources import classroom_mode, run_ref, run_store, set_active, set_class_model, training_manager
-from ui.session import DONE_KEY, JOB_KEY, session_id, widget_key
+from ui.replay import curves_with_lr, insides_view, replay_slider
+from ui.resources import (
+    ModelRef,
+    active_ref,
+    model_record,
+    run_ref,
+    run_store,
+    set_active,
+    set_class_model,
+    training_manager,
+)
+from ui.session import DONE_KEY, JOB_KEY, PREVIOUS_KEY, VERDICT_KEY, session_id
 
 LR_MESSAGE_KEY = "_lr_change_message"
 
@@ -40,9 +51,9 @@ def _controls(snapshot: JobSnapshot) -> None:
     manager, job, owner = training_manager(), snapshot.job_id, session_id()
     progress = snapshot.progress
     text = f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches}"
-    if snapshot.kind is JobKind.LR_RANGE:
-        text = f"Learning-rate range test · batch {progress.batch}/{progress.batches}"
-    if snapshot.state is JobState.PAUSED:
+    if snapshot.phase:  # after the last batch: evaluation, threshold, saving… named, not "0 s left"
+        text = f"{snapshot.phase}…"
+    elif snapshot.state is JobState.PAUSED:
         text += " · paused"
     elif progress.eta is not None:
         text += f" · about {progress.eta:.0f}s left"
@@ -110,8 +121,6 @@ def _progress(snapshot: JobSnapshot) -> None:
         return
     if snapshot.state.active:
         _controls(snapshot)
-    if snapshot.kind is JobKind.LR_RANGE:
-        return
     frame = curves_frame(snapshot.history, snapshot.curve)
     if not frame.empty:
         curves_with_lr(frame, snapshot.lr_changes, snapshot.progress.batches)
@@ -121,32 +130,7 @@ def _progress(snapshot: JobSnapshot) -> None:
         _live_insides(snapshot)
 
 
-def _use_rate(rate: float) -> None:
-    st.session_state[widget_key("learning_rate")] = rate
-
-
-def _range_result(snapshot: JobSnapshot) -> None:
-    details = snapshot.details
-    if not details.get("rates"):
-        st.error(snapshot.message or "The range test did not run.", icon=":material/error:")
-        return
-    st.altair_chart(range_test_chart(details), width="stretch")
-    suggestion = details.get("suggestion")
-    if suggestion is None:
-        st.warning(snapshot.message)
-        return
-    rate = float(f"{suggestion:.2g}")
-    st.caption(f"{len(details['rates'])} batches on a fresh copy of the model, the rate growing exponentially "
-               f"(L. N. Smith 2017). Rule: {details['rule']}.")
-    if not classroom_mode():
-        st.button(f"Use {rate:g} as the learning rate", on_click=_use_rate, args=(rate,), key="use_found_lr",
-                  type="primary")
-
-
 def _result(snapshot: JobSnapshot) -> None:
-    if snapshot.kind is JobKind.LR_RANGE:
-        _range_result(snapshot)
-        return
     if snapshot.state.has_model:
         acc, loss = snapshot.test_accuracy, snapshot.test_loss
         cols = st.columns(4)
@@ -154,18 +138,14 @@ def _result(snapshot: JobSnapshot) -> None:
         cols[1].metric("Test loss", f"{loss:.4f}" if loss is not None else "–")
         cols[2].metric("Training time", f"{snapshot.train_seconds or 0:.1f} s")
         cols[3].metric("Parameters", f"{snapshot.params:,}")
-        verb = "finished" if snapshot.state is JobState.COMPLETED else "was stopped early"
-        if snapshot.run_id and snapshot.kind is JobKind.CLASS_FINETUNE:
-            st.success(f"Training {verb}; everyone in the class now draws with this model. The shipped model "
-                       "is one click away in Runs.", icon=":material/check_circle:")
-        elif snapshot.run_id:
-            st.success(f"Training {verb}; this model now reads your drawings. The shipped model is one "
-                       "click away in Runs.", icon=":material/check_circle:")
-        else:
+        if not snapshot.run_id:
             st.warning(snapshot.message, icon=":material/warning:")
-    else:
-        st.error(f"{snapshot.message or 'Training did not finish.'} Your previous model is still "
-                 "the one reading your drawings.", icon=":material/error:")
+    verdict = st.session_state.get(VERDICT_KEY, {}).get(snapshot.job_id)
+    if not snapshot.state.has_model:  # the message says what went wrong, the verdict which model reads now
+        st.error(" ".join(part for part in (snapshot.message or "Training did not finish.",
+                                            verdict.reason if verdict else "") if part), icon=":material/error:")
+    elif verdict is not None:
+        _verdict_box(snapshot, verdict)
     if snapshot.insides:
         probe = snapshot.probe
         replay_slider(snapshot.insides, probe.digits if probe else None,
@@ -173,21 +153,57 @@ def _result(snapshot: JobSnapshot) -> None:
                       key=f"replay_{snapshot.job_id}")
 
 
-def _apply_result(snapshot: JobSnapshot) -> None:
-    """Once per job: make a finished run this session's model."""
-    st.session_state[DONE_KEY] = snapshot.job_id
-    if snapshot.kind is not JobKind.LR_RANGE and snapshot.state.has_model and snapshot.run_id:
+def _switch_to(ref: ModelRef, everyone: bool = False) -> None:
+    set_active(ref)
+    if everyone:
+        set_class_model(ref)
+
+
+def _verdict_box(snapshot: JobSnapshot, verdict: Verdict) -> None:
+    """Which model reads the drawings now and why, with the other choice one click away."""
+    everyone = snapshot.kind is JobKind.CLASS_FINETUNE
+    if verdict.note:
+        st.warning(verdict.note, icon=":material/lightbulb:")
+    if verdict.replaces:
+        st.success(verdict.reason + (" Everyone in the class now draws with it." if everyone else ""),
+                   icon=":material/check_circle:")
+        previous = st.session_state.get(PREVIOUS_KEY, {}).get(snapshot.job_id)
+        if previous is not None and active_ref() != previous:
+            return
+        if previous is not None:
+            st.button(f"Back to {previous.label}", key=f"back_{snapshot.job_id}", on_click=_switch_to,
+                      args=(previous, everyone), icon=":material/undo:")
+    elif snapshot.state.has_model and snapshot.run_id:
+        st.info(verdict.reason, icon=":material/info:")
         ref = run_ref(run_store().get(snapshot.run_id))
-        set_active(ref)
-        if snapshot.kind is JobKind.CLASS_FINETUNE:
-            set_class_model(ref)  # the teacher taught it the class's digits: everyone draws with it now
+        if active_ref() != ref:
+            st.button("Draw with this run anyway" if not everyone else "Make it the class's model anyway",
+                      key=f"use_{snapshot.job_id}", on_click=_switch_to, args=(ref, everyone),
+                      icon=":material/swap_horiz:")
+    else:
+        st.info(verdict.reason, icon=":material/info:")
+
+
+def _apply_result(snapshot: JobSnapshot) -> None:
+    """Once per job: judge the finished run against the model that reads this session's
+    drawings (training/verdict.py) and switch to it only when the verdict says so."""
+    st.session_state[DONE_KEY] = snapshot.job_id
+    current = active_ref()
+    ended = RunStatus.FAILED.value if snapshot.state is JobState.CANCELLED else snapshot.state.value
+    record = run_store().get(snapshot.run_id) if snapshot.run_id else {
+        "status": ended, "spec": snapshot.spec.to_dict(), "test_accuracy": snapshot.test_accuracy}
+    verdict = judge(record, model_record(current), current.label)
+    st.session_state.setdefault(VERDICT_KEY, {})[snapshot.job_id] = verdict
+    if verdict.replaces and snapshot.state.has_model and snapshot.run_id:
+        st.session_state.setdefault(PREVIOUS_KEY, {})[snapshot.job_id] = current
+        _switch_to(run_ref(record), everyone=snapshot.kind is JobKind.CLASS_FINETUNE)
 
 
 def _panel_body() -> None:
     snapshot = training_manager().snapshot(st.session_state.get(JOB_KEY))
     if snapshot is None:
         return
-    st.subheader("Finding a learning rate" if snapshot.kind is JobKind.LR_RANGE else "Training")
+    st.subheader("Training")
     _progress(snapshot)
     if snapshot.state.final:
         _result(snapshot)

@@ -24,12 +24,13 @@ class Preset:
     source: str
     reported: str  # what the source reported, in its own words/numbers
     spec: ModelSpec
+    reach: float | None = None  # MNIST test accuracy this recipe reaches here (docs/benchmarks.md, presets)
 
 
 def _load(path: Path) -> dict[str, Preset]:
     table = tomllib.loads(path.read_text(encoding="utf-8"))
     return {name: Preset(name=name, title=entry["title"], source=entry["source"], reported=entry["reported"],
-                         spec=ModelSpec.from_dict(entry["spec"]))
+                         spec=ModelSpec.from_dict(entry["spec"]), reach=entry.get("reach"))
             for name, entry in table.items()}
 
 

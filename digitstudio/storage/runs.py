@@ -165,18 +165,21 @@ class RunStore:
         raise RuntimeError(f"Could not find a free run id for {base!r}.")
 
     def save(self, record: dict[str, Any], model: Any = None, label: str = "",
-             log_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+             log_dir: str | os.PathLike | None = None, model_bytes: bytes | None = None) -> dict[str, Any]:
         """Record a finished run: `record` is its JSON-ready record (with a "status", a
         RunStatus value; `training.fit.TrainResult.run_record()`), `model` its Keras model,
-        saved first when the status keeps one. run.json is written last, which makes the
+        saved first when the status keeps one (or `model_bytes`, the .keras file's bytes, when
+        it was trained in another process). run.json is written last, which makes the
         run visible; on any failure the half-made folder is removed. log_dir: TensorBoard
         logs written while training, moved into the run folder as logs/ so
         `tensorboard --logdir runs/` shows the run by its id."""
         run_id = self.new_run_id(label)
         folder = self.resolve(run_id)
         try:
-            saves_model = RunStatus(record["status"]).keeps_model and model is not None
-            if saves_model:
+            saves_model = RunStatus(record["status"]).keeps_model and (model is not None or model_bytes is not None)
+            if saves_model and model_bytes is not None:
+                atomic_write(folder / MODEL_FILE, lambda tmp: tmp.write_bytes(model_bytes))
+            elif saves_model:
                 save_model_atomic(model, folder / MODEL_FILE)
             if log_dir is not None and Path(log_dir).is_dir():
                 shutil.move(str(log_dir), folder / LOGS_FOLDER)

@@ -27,9 +27,17 @@ from digitstudio.data.mnist import MnistData
 from digitstudio.data.negatives import digit_accuracy
 from digitstudio.data.real import RealHandwriting
 from digitstudio.modeling.cli import command_line
-from digitstudio.modeling.spec import ModelSpec, count_params, format_lr_changes, parse_lr_changes, validate
+from digitstudio.modeling.spec import (
+    PIXEL_FACTORS,
+    ModelSpec,
+    count_params,
+    format_lr_changes,
+    parse_lr_changes,
+    validate,
+)
 from digitstudio.storage.files import save_model_atomic, write_json_atomic
 from digitstudio.storage.runs import RunKind, RunStatus
+from digitstudio.training.batchnorm import reestimate, stale_batchnorm
 from digitstudio.training.callback import make_callback, tensorboard_callback
 from digitstudio.training.control import TrainingControl
 from digitstudio.training.data import prepare_data
@@ -112,7 +120,7 @@ def set_determinism(seed: int) -> None:
 def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = None,
           control: TrainingControl | None = None, log_dir: str | os.PathLike | None = None,
           snapshots: bool = False, drawing: np.ndarray | None = None,
-          real: RealHandwriting | None = None) -> TrainResult:
+          real: RealHandwriting | None = None, reestimate_batchnorm: bool = True) -> TrainResult:
     """Train a model for `spec` on `data`. Never raises for training faults: the
     result's status says completed / stopped / diverged / failed. `control` lets
     another thread stop, pause, resume, step it or change its learning rate (the
@@ -122,11 +130,15 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     looking at the fixed digits and `drawing` (28, 28) in [0, 1], if given (see
     snapshots.py). `real`: the real-handwriting arrays for spec.real_negatives and
     spec.real_digits (loaded with `data.real.load_real()` when needed and not given;
-    a DataError from that load is raised before anything trains)."""
+    a DataError from that load is raised before anything trains). `reestimate_batchnorm`:
+    after the last step of a run too short for BatchNormalization's moving averages to
+    forget their start values, they are re-estimated over training batches (batchnorm.py)."""
     spec = validate(spec)
     from digitstudio.modeling.build import build_model
 
     set_determinism(spec.seed)
+    if on_progress is not None:
+        on_progress(Phase("Preparing the training data"))
     prepared = prepare_data(spec, data, real)
     batches = math.ceil(len(prepared.x_train) / spec.batch_size)
     model = build_model(spec, steps_per_epoch=batches)
@@ -136,7 +148,8 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     probe, insides = None, []
     if snapshots:
         x_sample, y_sample = prepared.validation or (prepared.x_test, prepared.y_test)
-        probe = make_probe(x_sample, y_sample, prepared.x_test, prepared.y_test, drawing)
+        probe = make_probe(x_sample, y_sample, prepared.x_test, prepared.y_test, drawing,
+                           pixel_factor=PIXEL_FACTORS[spec.input_scale])  # pictures kept in [0, 1]
         if on_progress is not None:
             on_progress(ProbeReady(probe))
     callback = make_callback(on_progress, control, spec.epochs, batches, curve,
@@ -172,6 +185,9 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     history["seconds"] = [round(s, 3) for s in callback.epoch_seconds]
     test_loss = test_accuracy = not_sure = None
     say = on_progress or (lambda event: None)
+    if status.keeps_model and reestimate_batchnorm and stale_batchnorm(model):
+        say(Phase("Re-estimating the BatchNormalization statistics over training batches"))
+        reestimate(model, prepared.x_train, spec.batch_size, seed=spec.seed)
     if status.keeps_model:
         say(Phase(f"Scoring the model on {len(prepared.y_test):,} test digits"))
         test_loss, test_accuracy = (float(v) for v in model.evaluate(

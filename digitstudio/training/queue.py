@@ -54,12 +54,28 @@ from digitstudio.training.control import TrainingControl
 from digitstudio.training.fit import TrainResult, train
 from digitstudio.training.jobs import ControlError, JobKind, JobLimitError, JobSnapshot, JobState, Progress
 from digitstudio.training.snapshots import Insides, Probe, keep, save_insides
+from digitstudio.training.worker import RemoteControl, TaskError, WorkerLost, WorkerProcess, picklable
 
 MAX_FINISHED_JOBS = 50  # finished jobs remembered in memory (their runs stay on disk)
 
 # A job's work: (data, on_progress, control) -> TrainResult. The default trains the spec;
-# other kinds of job (a fine-tune) bring their own.
+# other kinds of job (a fine-tune) bring their own. A picklable task can run in a worker
+# process (worker.py); a closure runs in this one.
 Task = Callable[[MnistData, events.ProgressFn, TrainingControl], TrainResult]
+
+
+@dataclass(frozen=True)
+class TrainTask:
+    """The default task: train the spec (fit.train), as plain picklable data."""
+
+    spec: ModelSpec
+    log_dir: str | None = None
+    snapshots: bool = True
+    drawing: np.ndarray | None = None  # (28, 28) in [0, 1]: the submitter's drawing, for the snapshots
+
+    def __call__(self, data: MnistData, on_progress: events.ProgressFn, control: TrainingControl) -> TrainResult:
+        return train(self.spec, data, on_progress=on_progress, control=control, log_dir=self.log_dir,
+                     snapshots=self.snapshots, drawing=self.drawing)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -105,9 +121,15 @@ class _Job:
 
 class TrainingManager:
     def __init__(self, store: RunStore, load_data: Callable[[], MnistData],
-                 max_concurrent: int | None = None, max_finished: int = MAX_FINISHED_JOBS):
+                 max_concurrent: int | None = None, max_finished: int = MAX_FINISHED_JOBS,
+                 process_data: Callable[[], MnistData] | None = None):
+        """`load_data` gives jobs run in this process their MNIST (once, shared). With
+        `process_data` (a picklable loader, e.g. functools.partial(load_mnist)), each worker
+        thread runs its jobs in a lower-priority child process (worker.py) that loads MNIST
+        with it once; a task that cannot be pickled still runs here."""
         self.store = store
         self.load_data = load_data
+        self.process_data = process_data
         self.max_concurrent = max(1, int(max_concurrent)) if max_concurrent else settings().max_trainings
         self.max_finished = max(1, max_finished)
         self._lock = threading.Lock()
@@ -126,7 +148,7 @@ class TrainingManager:
 
     def submit(self, spec: ModelSpec | dict, label: str = "", owner: str = "", task: Task | None = None,
                drawing: Any = None, snapshots: bool = True, kind: JobKind | str = JobKind.TRAIN,
-               save: bool = True) -> str:
+               save: bool = True, replace_kinds: tuple[JobKind, ...] = ()) -> str:
         """Queue a training of `spec` (or, with `task`, that work, described by `spec`);
         returns its job id. A bad spec raises SpecError, and an owner who already has a
         queued, running or paused job gets JobLimitError; nothing is queued then.
@@ -134,13 +156,16 @@ class TrainingManager:
         `drawing` (28, 28) in [0, 1]: the submitter's drawing, whose ten probabilities
         every snapshot records; `snapshots` False trains bare (see snapshots.py); `kind`
         (JobKind) says what the job does; `save` False keeps the result out of the run
-        store (a learning-rate range test is not a run; JobKind.LR_RANGE never saves)."""
+        store (a learning-rate range test is not a run; JobKind.LR_RANGE never saves).
+        `replace_kinds`: the owner's active job of one of these kinds (a learning-rate search
+        when they press Train) is stopped to make way, instead of refusing the new job."""
         if isinstance(spec, dict):
             spec = ModelSpec.from_dict(spec)
         if not isinstance(spec, ModelSpec):
             raise SpecError("submit() needs a ModelSpec.")
         spec = validate(spec)
         job = _Job(id=uuid.uuid4().hex[:12], label=str(label or ""), owner=str(owner or ""),
+                   control=RemoteControl() if self.process_data is not None else TrainingControl(),
                    spec=spec, params=count_params(spec), task=task, kind=JobKind(kind),
                    save=bool(save) and JobKind(kind).run_kind is not None,
                    snapshots=bool(snapshots), learning_rate=spec.learning_rate,
@@ -149,8 +174,14 @@ class TrainingManager:
         with self._lock:
             if self._closing:
                 raise RuntimeError("The training manager is shut down.")
-            if job.owner and any(other.owner == job.owner and other.state.active for other in self._jobs.values()):
-                raise JobLimitError("A training of yours is already queued or running; stop it first.")
+            if job.owner:
+                mine = [other for other in self._jobs.values() if other.owner == job.owner and other.state.active]
+                if any(other.kind not in replace_kinds for other in mine):
+                    raise JobLimitError("A training of yours is already queued or running: stop it first "
+                                        "(Stop, under the page) or wait for it to finish.")
+                for other in mine:  # each of a kind this job replaces
+                    self._stop_locked(other)
+                    other.owner = f"{other.owner} (replaced)"  # it no longer holds its owner's one place
             self._jobs[job.id] = job
             self._queue.append(job.id)
             self._start_workers_locked()
@@ -175,16 +206,17 @@ class TrainingManager:
         not `owner`'s (owner None: anyone's; the pages always pass the session)."""
         with self._lock:
             job = self._controlled_locked(job_id, owner)
-            if job is None:
-                return False
-            if job.state is JobState.QUEUED:
-                self._queue.remove(job_id)
-                self._finish_locked(job, JobState.CANCELLED, "Cancelled before it started.")
-                return True
-            if job.state.active:
-                job.control.stop()
-                return True
-            return False
+            return job is not None and self._stop_locked(job)
+
+    def _stop_locked(self, job: _Job) -> bool:
+        if job.state is JobState.QUEUED:
+            self._queue.remove(job.id)
+            self._finish_locked(job, JobState.CANCELLED, "Cancelled before it started.")
+            return True
+        if job.state.active:
+            job.control.stop()
+            return True
+        return False
 
     def pause(self, job_id: str, owner: str | None = None) -> bool:
         """Hold a running job between batches. It keeps its worker (and so its place: with
@@ -311,13 +343,21 @@ class TrainingManager:
             worker.start()
 
     def _worker_loop(self) -> None:
+        process = WorkerProcess(self.process_data) if self.process_data is not None else None
+        try:
+            self._work(process)
+        finally:
+            if process is not None:
+                process.close()
+
+    def _work(self, process: WorkerProcess | None) -> None:
         while True:
             job = None
             try:
                 job = self._next_job()
                 if job is None:
                     return
-                self._run_job(job)
+                self._run_job(job, process)
             except Exception as exc:  # last line of defence: the queue must keep going
                 if job is not None:
                     with self._lock:
@@ -355,7 +395,12 @@ class TrainingManager:
                 return
             self._traced.forget()
 
-    def _run_job(self, job: _Job) -> None:
+    def _run_job(self, job: _Job, process: WorkerProcess | None = None) -> None:
+        log_dir = self.store.scratch_logs(job.id)  # TensorBoard; moved into the run folder when saved
+        task = job.task or TrainTask(job.spec, str(log_dir), job.snapshots, job.drawing)
+        if process is not None and picklable(task):
+            self._run_in_process(job, task, process, log_dir)
+            return
         try:
             data = self._get_data()
         except DataError as exc:
@@ -368,15 +413,28 @@ class TrainingManager:
             with self._lock:
                 self._finish_locked(job, JobState.CANCELLED, "Cancelled before it started.")
             return
-        log_dir = self.store.scratch_logs(job.id)  # TensorBoard; moved into the run folder when saved
-        task = job.task or (lambda data, progress, control: train(
-            job.spec, data, on_progress=progress, control=control, log_dir=log_dir, snapshots=job.snapshots,
-            drawing=job.drawing))
         try:
             result = task(data, lambda event: self._on_progress(job, event), job.control)
         except Exception as exc:  # train() reports faults inside fit; this is the rest
             result = self._failed_result(job, f"Training failed: {_one_line(exc)}", data.source)
         self._record(job, result, log_dir)
+
+    def _run_in_process(self, job: _Job, task: Task, process: WorkerProcess, log_dir: Path) -> None:
+        if job.control.stop_requested.is_set():  # stopped before it started
+            with self._lock:
+                self._finish_locked(job, JobState.CANCELLED, "Cancelled before it started.")
+            return
+        model_bytes = None
+        try:
+            result, model_bytes = process.run(task, lambda event: self._on_progress(job, event), job.control)
+        except TaskError as exc:
+            message = str(exc) if exc.data_problem else f"Training failed: {exc}"
+            if exc.data_problem and DATA_ENV_VAR not in message:
+                message += f" Set {DATA_ENV_VAR} to a local mnist.npz and restart the app."
+            result = self._failed_result(job, message, data_source="")
+        except WorkerLost as exc:
+            result = self._failed_result(job, f"Training failed: {exc}", data_source="")
+        self._record(job, result, log_dir, model_bytes)
 
     def _get_data(self) -> MnistData:
         with self._data_lock:
@@ -399,6 +457,7 @@ class TrainingManager:
             elif isinstance(event, events.Phase):
                 job.phase = event.name
             elif isinstance(event, events.Batch):
+                job.phase = ""  # batches again: the progress bar says where it is
                 job.progress.update(epoch=event.epoch, epochs=event.epochs, batch=event.batch, batches=event.batches,
                                     elapsed=event.elapsed, eta=event.eta)
                 if event.point is not None:
@@ -419,14 +478,16 @@ class TrainingManager:
             test_accuracy=None, params=job.params, train_seconds=elapsed,
             data_source=data_source, message=message, curve=curve)
 
-    def _record(self, job: _Job, result: TrainResult, log_dir: Path | None = None) -> None:
+    def _record(self, job: _Job, result: TrainResult, log_dir: Path | None = None,
+                model_bytes: bytes | None = None) -> None:
         """Save the run to the store (outside the lock: it writes files), then publish."""
         result.message = _plain_message(result)
         run_id, message = None, result.message
         try:
             if job.save:
                 run_id = self.store.save(result.run_record(job.kind.run_kind), result.model,
-                                         job.label or job.spec.layers_compact(), log_dir=log_dir)["id"]
+                                         job.label or job.spec.layers_compact(), log_dir=log_dir,
+                                         model_bytes=model_bytes)["id"]
         except Exception as exc:  # disk full, root unwritable…: keep the result in memory
             message = f"{message} The run could not be saved: {_one_line(exc)}".strip()
         if log_dir is not None:
