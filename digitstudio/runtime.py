@@ -28,16 +28,17 @@ def tf_threads() -> tuple[int, int]:
     return chosen.tf_threads, chosen.tf_inter_threads
 
 
-def configure_tensorflow() -> tuple[int, int] | None:
+def configure_tensorflow(threads: tuple[int, int] | None = None) -> tuple[int, int] | None:
     """Apply DIGIT_STUDIO_TF_THREADS / DIGIT_STUDIO_TF_INTER_THREADS to TensorFlow's
     thread pools. Call before TensorFlow runs any op (it does not import TensorFlow
     when neither is set). Idempotent; never raises: once TensorFlow has initialised
     its runtime the pools are fixed, and this returns None and leaves them as they
-    are. Returns the (intra, inter) threads set, 0 meaning TensorFlow's default."""
+    are. Returns the (intra, inter) threads set, 0 meaning TensorFlow's default. `threads`
+    (intra, inter) overrides the settings (a Ray worker uses the CPUs it was given)."""
     global _configured
     if _configured is not None:
         return _configured
-    intra, inter = tf_threads()
+    intra, inter = threads if threads is not None else tf_threads()
     if intra or inter:
         try:
             import tensorflow as tf

@@ -39,11 +39,14 @@ SETTINGS: tuple[Setting, ...] = (
             "1 = classroom mode: students draw and label, training is the teacher's"),
     Setting("DIGIT_STUDIO_TEACHER_PASSCODE", "teacher_passcode", "nobody",
             "in classroom mode, who may teach the class's model and clear its digits"),
-    Setting("DIGIT_STUDIO_MAX_TRAININGS", "max_trainings", "1",
-            "trainings run at once on this server (the rest wait in a queue)"),
+    Setting("DIGIT_STUDIO_MAX_TRAININGS", "max_trainings", "1 (with Ray: the cluster's CPUs)",
+            "trainings run at once (the rest wait in a queue)"),
     Setting("DIGIT_STUDIO_TRAINING_WORKERS", "training_workers", "process",
             "process = each training runs in a lower-priority child process, so drawing never waits on it; "
             "thread = in the app's own process"),
+    Setting("DIGIT_STUDIO_RAY_ADDRESS", "ray_address", "none: trainings run on this server",
+            "a Ray cluster for every training, e.g. 192.168.1.20:6379 (docs/deployment.md); as many trainings "
+            "at once as it has CPUs"),
     Setting("DIGIT_STUDIO_RUNS", "runs", "runs/", "folder for runs (models, records, logs)"),
     Setting("DIGIT_STUDIO_DATA", "data", "data/", "folder for the labelled-digits database (SQLite, WAL mode)"),
     Setting("DIGIT_STUDIO_DATABASE_URL", "database_url", "SQLite in DIGIT_STUDIO_DATA",
@@ -63,8 +66,9 @@ class Settings:
     real_data: Path | None = None
     classroom: bool = False
     teacher_passcode: str = ""
-    max_trainings: int = 1
+    max_trainings: int | None = None  # None: 1 on this server, the cluster's slots with Ray
     training_workers: str = "process"  # "process" or "thread"
+    ray_address: str = ""  # "" = no cluster
     runs: Path = ROOT / "runs"
     data: Path = ROOT / "data"
     database_url: str = ""
@@ -96,8 +100,9 @@ class Settings:
             real_data=path("real_data"),
             classroom=text("classroom").lower() in ("1", "true", "yes", "on"),
             teacher_passcode=text("teacher_passcode"),
-            max_trainings=count("max_trainings", 1, 1),
+            max_trainings=count("max_trainings", 1, 1) if text("max_trainings") else None,
             training_workers="thread" if text("training_workers").lower() == "thread" else "process",
+            ray_address=text("ray_address"),
             runs=path("runs") or defaults.runs,
             data=path("data") or defaults.data,
             database_url=text("database_url"),

@@ -79,6 +79,9 @@ def make_callback(on_progress: ProgressFn | None, control: TrainingControl | Non
                     self._emit(Batch(self.epoch + 1, epochs, batch, batches, time.perf_counter() - self.started,
                                      None))
                 control.before_batch()  # a pause holds here, between two batches
+                if control.stop_requested.is_set():  # checked here, on the training loop's own thread: the
+                    self.reason = "stopped by request"  # batch starting now is the last (the end-of-batch
+                    self.model.stop_training = True  # hook runs later, on Keras's callback thread)
             rate = (lr_changes or {}).get(step)
             live = control.take_learning_rate() if control is not None else None
             rate = live if live is not None else rate

@@ -50,6 +50,7 @@ from digitstudio.runtime import TracedGradients, release_free_memory
 from digitstudio.settings import settings
 from digitstudio.storage.runs import RunStatus, RunStore
 from digitstudio.training import events
+from digitstudio.training.cluster import ClusterError, RayCluster, RayWorker
 from digitstudio.training.control import TrainingControl
 from digitstudio.training.fit import TrainResult, train
 from digitstudio.training.jobs import ControlError, JobKind, JobLimitError, JobSnapshot, JobState, Progress
@@ -122,15 +123,19 @@ class _Job:
 class TrainingManager:
     def __init__(self, store: RunStore, load_data: Callable[[], MnistData],
                  max_concurrent: int | None = None, max_finished: int = MAX_FINISHED_JOBS,
-                 process_data: Callable[[], MnistData] | None = None):
+                 process_data: Callable[[], MnistData] | None = None, cluster: RayCluster | None = None):
         """`load_data` gives jobs run in this process their MNIST (once, shared). With
         `process_data` (a picklable loader, e.g. functools.partial(load_mnist)), each worker
         thread runs its jobs in a lower-priority child process (worker.py) that loads MNIST
-        with it once; a task that cannot be pickled still runs here."""
+        with it once; with a `cluster` (cluster.py: DIGIT_STUDIO_RAY_ADDRESS), on a Ray
+        actor, as many at once as the cluster has slots unless `max_concurrent` says less.
+        A task that cannot be pickled still runs here."""
         self.store = store
         self.load_data = load_data
         self.process_data = process_data
-        self.max_concurrent = max(1, int(max_concurrent)) if max_concurrent else settings().max_trainings
+        self.cluster = cluster
+        self._sized = cluster is None or max_concurrent is not None
+        self.max_concurrent = max(1, int(max_concurrent or settings().max_trainings or 1))
         self.max_finished = max(1, max_finished)
         self._lock = threading.Lock()
         self._work_ready = threading.Condition(self._lock)  # a job was queued / shutdown
@@ -165,7 +170,7 @@ class TrainingManager:
             raise SpecError("submit() needs a ModelSpec.")
         spec = validate(spec)
         job = _Job(id=uuid.uuid4().hex[:12], label=str(label or ""), owner=str(owner or ""),
-                   control=RemoteControl() if self.process_data is not None else TrainingControl(),
+                   control=RemoteControl() if self.remote else TrainingControl(),
                    spec=spec, params=count_params(spec), task=task, kind=JobKind(kind),
                    save=bool(save) and JobKind(kind).run_kind is not None,
                    snapshots=bool(snapshots), learning_rate=spec.learning_rate,
@@ -342,15 +347,23 @@ class TrainingManager:
             self._workers.append(worker)
             worker.start()
 
-    def _worker_loop(self) -> None:
-        process = WorkerProcess(self.process_data) if self.process_data is not None else None
-        try:
-            self._work(process)
-        finally:
-            if process is not None:
-                process.close()
+    @property
+    def remote(self) -> bool:
+        """Whether jobs run outside this process (a worker process or a Ray cluster)."""
+        return self.cluster is not None or self.process_data is not None
 
-    def _work(self, process: WorkerProcess | None) -> None:
+    def _worker_loop(self) -> None:
+        if self.cluster is not None:
+            worker = self.cluster.worker()
+        else:
+            worker = WorkerProcess(self.process_data) if self.process_data is not None else None
+        try:
+            self._work(worker)
+        finally:
+            if worker is not None:
+                worker.close()
+
+    def _work(self, process: WorkerProcess | RayWorker | None) -> None:
         while True:
             job = None
             try:
@@ -395,7 +408,7 @@ class TrainingManager:
                 return
             self._traced.forget()
 
-    def _run_job(self, job: _Job, process: WorkerProcess | None = None) -> None:
+    def _run_job(self, job: _Job, process: WorkerProcess | RayWorker | None = None) -> None:
         log_dir = self.store.scratch_logs(job.id)  # TensorBoard; moved into the run folder when saved
         task = job.task or TrainTask(job.spec, str(log_dir), job.snapshots, job.drawing)
         if process is not None and picklable(task):
@@ -419,20 +432,30 @@ class TrainingManager:
             result = self._failed_result(job, f"Training failed: {_one_line(exc)}", data.source)
         self._record(job, result, log_dir)
 
-    def _run_in_process(self, job: _Job, task: Task, process: WorkerProcess, log_dir: Path) -> None:
+    def _size_to_cluster(self) -> None:
+        """Once: as many workers as the cluster has slots (this may connect to it)."""
+        slots = self.cluster.slots()
+        with self._lock:
+            self.max_concurrent, self._sized = slots, True
+            if not self._closing:
+                self._start_workers_locked()
+
+    def _run_in_process(self, job: _Job, task: Task, process: WorkerProcess | RayWorker, log_dir: Path) -> None:
         if job.control.stop_requested.is_set():  # stopped before it started
             with self._lock:
                 self._finish_locked(job, JobState.CANCELLED, "Cancelled before it started.")
             return
         model_bytes = None
         try:
+            if not self._sized:
+                self._size_to_cluster()
             result, model_bytes = process.run(task, lambda event: self._on_progress(job, event), job.control)
         except TaskError as exc:
             message = str(exc) if exc.data_problem else f"Training failed: {exc}"
             if exc.data_problem and DATA_ENV_VAR not in message:
                 message += f" Set {DATA_ENV_VAR} to a local mnist.npz and restart the app."
             result = self._failed_result(job, message, data_source="")
-        except WorkerLost as exc:
+        except (WorkerLost, ClusterError) as exc:
             result = self._failed_result(job, f"Training failed: {exc}", data_source="")
         self._record(job, result, log_dir, model_bytes)
 
