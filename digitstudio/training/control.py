@@ -4,6 +4,7 @@ learning rate. The training's callback (callback.py) checks them before every ba
 from __future__ import annotations
 
 import threading
+import time
 
 MAX_HOLD_SECONDS = 600.0  # a pause untouched this long resumes (see TrainingControl.before_batch)
 
@@ -26,6 +27,13 @@ class TrainingControl:
         self._learning_rate: float | None = None
         self.max_hold = MAX_HOLD_SECONDS
         self.resumed_by_itself = False
+        self.deadline: float | None = None  # time.monotonic() past which the training stops (limit_time)
+        self.timed_out = False
+
+    def limit_time(self, seconds: float) -> None:
+        """Stop the training at the first batch after `seconds` of training (a class
+        challenge's budget); time held by a pause does not count."""
+        self.deadline = time.monotonic() + float(seconds)
 
     def stop(self) -> None:
         with self._changed:
@@ -71,8 +79,14 @@ class TrainingControl:
         its worker, so one abandoned by its owner (a reloaded tab gets a new session and
         cannot reach it) must not hold the queue for the whole class."""
         with self._changed:
+            waited = time.monotonic()
             held = self._changed.wait_for(
                 lambda: not self._paused or self._steps > 0 or self.stop_requested.is_set(), self.max_hold)
+            if self.deadline is not None:
+                self.deadline += time.monotonic() - waited  # a hold is not training time
+                if time.monotonic() > self.deadline and not self.stop_requested.is_set():
+                    self.timed_out = True
+                    self.stop_requested.set()
             if not held:
                 self._paused = False
                 self.resumed_by_itself = True

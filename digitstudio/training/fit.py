@@ -120,7 +120,8 @@ def set_determinism(seed: int) -> None:
 def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = None,
           control: TrainingControl | None = None, log_dir: str | os.PathLike | None = None,
           snapshots: bool = False, drawing: np.ndarray | None = None,
-          real: RealHandwriting | None = None, reestimate_batchnorm: bool = True) -> TrainResult:
+          real: RealHandwriting | None = None, reestimate_batchnorm: bool = True,
+          max_seconds: float | None = None) -> TrainResult:
     """Train a model for `spec` on `data`. Never raises for training faults: the
     result's status says completed / stopped / diverged / failed. `control` lets
     another thread stop, pause, resume, step it or change its learning rate (the
@@ -132,9 +133,14 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     spec.real_digits (loaded with `data.real.load_real()` when needed and not given;
     a DataError from that load is raised before anything trains). `reestimate_batchnorm`:
     after the last step of a run too short for BatchNormalization's moving averages to
-    forget their start values, they are re-estimated over training batches (batchnorm.py)."""
+    forget their start values, they are re-estimated over training batches (batchnorm.py).
+    `max_seconds`: stop (keeping the model) after this much training time (a budget)."""
     spec = validate(spec)
     from digitstudio.modeling.build import build_model
+
+    if max_seconds is not None:
+        control = control or TrainingControl()
+        control.limit_time(max_seconds)
 
     set_determinism(spec.seed)
     if on_progress is not None:
@@ -179,6 +185,9 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
     if status is not RunStatus.FAILED:
         if callback.diverged:
             status, message = RunStatus.DIVERGED, f"Training stopped: {callback.reason}."
+        elif callback.reason and control is not None and control.timed_out:
+            status = RunStatus.STOPPED
+            message = f"Stopped at the time budget ({max_seconds:g} s); it keeps what it learned."
         elif callback.reason:
             status, message = RunStatus.STOPPED, "Training was stopped before the last epoch finished."
     history = {k: [float(v) for v in values] for k, values in history.items()}

@@ -123,4 +123,5 @@ class JobSnapshot:
     insides: tuple[Insides, ...] = ()  # snapshots so far (frozen, shared, never modified)
     probe: Probe | None = None  # the fixed images the snapshots look at
     details: dict[str, Any] = field(default_factory=dict)  # a task's own JSON-ready result
+    tags: dict[str, Any] = field(default_factory=dict)  # what the submitter attached (a challenge, a nickname)
     phase: str = ""  # after the last batch: what the job is doing now, in words (events.Phase)

@@ -73,10 +73,11 @@ class TrainTask:
     log_dir: str | None = None
     snapshots: bool = True
     drawing: np.ndarray | None = None  # (28, 28) in [0, 1]: the submitter's drawing, for the snapshots
+    max_seconds: float | None = None  # a class challenge's time budget
 
     def __call__(self, data: MnistData, on_progress: events.ProgressFn, control: TrainingControl) -> TrainResult:
         return train(self.spec, data, on_progress=on_progress, control=control, log_dir=self.log_dir,
-                     snapshots=self.snapshots, drawing=self.drawing)
+                     snapshots=self.snapshots, drawing=self.drawing, max_seconds=self.max_seconds)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -93,6 +94,8 @@ class _Job:
     owner: str
     spec: ModelSpec
     params: int
+    tags: dict[str, Any] = field(default_factory=dict)
+    max_seconds: float | None = None
     task: Task | None = None
     created: float = field(default_factory=time.time)
     state: JobState = JobState.QUEUED
@@ -123,13 +126,17 @@ class _Job:
 class TrainingManager:
     def __init__(self, store: RunStore, load_data: Callable[[], MnistData],
                  max_concurrent: int | None = None, max_finished: int = MAX_FINISHED_JOBS,
-                 process_data: Callable[[], MnistData] | None = None, cluster: RayCluster | None = None):
+                 process_data: Callable[[], MnistData] | None = None, cluster: RayCluster | None = None,
+                 on_change: Callable[[JobSnapshot], None] | None = None):
         """`load_data` gives jobs run in this process their MNIST (once, shared). With
         `process_data` (a picklable loader, e.g. functools.partial(load_mnist)), each worker
         thread runs its jobs in a lower-priority child process (worker.py) that loads MNIST
         with it once; with a `cluster` (cluster.py: DIGIT_STUDIO_RAY_ADDRESS), on a Ray
         actor, as many at once as the cluster has slots unless `max_concurrent` says less.
-        A task that cannot be pickled still runs here."""
+        A task that cannot be pickled still runs here. `on_change(snapshot)` is called (on
+        the queue's threads, never under its lock; its errors are ignored) when a job is
+        queued, starts and ends: the class board records runs through it (`listen` adds more)."""
+        self._listeners: dict[str, Callable[[JobSnapshot], None]] = {"init": on_change} if on_change else {}
         self.store = store
         self.load_data = load_data
         self.process_data = process_data
@@ -153,7 +160,8 @@ class TrainingManager:
 
     def submit(self, spec: ModelSpec | dict, label: str = "", owner: str = "", task: Task | None = None,
                drawing: Any = None, snapshots: bool = True, kind: JobKind | str = JobKind.TRAIN,
-               save: bool = True, replace_kinds: tuple[JobKind, ...] = ()) -> str:
+               save: bool = True, replace_kinds: tuple[JobKind, ...] = (), tags: dict[str, Any] | None = None,
+               max_seconds: float | None = None) -> str:
         """Queue a training of `spec` (or, with `task`, that work, described by `spec`);
         returns its job id. A bad spec raises SpecError, and an owner who already has a
         queued, running or paused job gets JobLimitError; nothing is queued then.
@@ -163,7 +171,9 @@ class TrainingManager:
         (JobKind) says what the job does; `save` False keeps the result out of the run
         store (a learning-rate range test is not a run; JobKind.LR_RANGE never saves).
         `replace_kinds`: the owner's active job of one of these kinds (a learning-rate search
-        when they press Train) is stopped to make way, instead of refusing the new job."""
+        when they press Train) is stopped to make way, instead of refusing the new job.
+        `tags` (plain data) ride along to the job's snapshots; `max_seconds` stops a training
+        after that much training time (a class challenge's budget)."""
         if isinstance(spec, dict):
             spec = ModelSpec.from_dict(spec)
         if not isinstance(spec, ModelSpec):
@@ -171,6 +181,7 @@ class TrainingManager:
         spec = validate(spec)
         job = _Job(id=uuid.uuid4().hex[:12], label=str(label or ""), owner=str(owner or ""),
                    control=RemoteControl() if self.remote else TrainingControl(),
+                   tags=dict(tags or {}), max_seconds=max_seconds,
                    spec=spec, params=count_params(spec), task=task, kind=JobKind(kind),
                    save=bool(save) and JobKind(kind).run_kind is not None,
                    snapshots=bool(snapshots), learning_rate=spec.learning_rate,
@@ -191,7 +202,23 @@ class TrainingManager:
             self._queue.append(job.id)
             self._start_workers_locked()
             self._work_ready.notify()
+        self._notify(job.id)
         return job.id
+
+    def listen(self, name: str, on_change: Callable[[JobSnapshot], None]) -> None:
+        """Call `on_change(snapshot)` when a job is queued, starts and ends (once per name)."""
+        with self._lock:
+            self._listeners[name] = on_change
+
+    def _notify(self, job_id: str) -> None:
+        with self._lock:
+            listeners = list(self._listeners.values())
+        snapshot = self.snapshot(job_id) if listeners else None
+        for listener in listeners if snapshot is not None else ():
+            try:
+                listener(snapshot)
+            except Exception:  # a board that cannot be written must not stop the queue
+                pass
 
     def active_job(self, owner: str) -> str | None:
         """The owner's queued, running or paused job, if any."""
@@ -211,7 +238,11 @@ class TrainingManager:
         not `owner`'s (owner None: anyone's; the pages always pass the session)."""
         with self._lock:
             job = self._controlled_locked(job_id, owner)
-            return job is not None and self._stop_locked(job)
+            stopped = job is not None and self._stop_locked(job)
+            cancelled = stopped and job.state is JobState.CANCELLED
+        if cancelled:
+            self._notify(job_id)
+        return stopped
 
     def _stop_locked(self, job: _Job) -> bool:
         if job.state is JobState.QUEUED:
@@ -327,7 +358,7 @@ class TrainingManager:
             curve=[dict(point) for point in job.curve], spec=job.spec, kind=job.kind,
             learning_rate=job.learning_rate, lr_changes=tuple(job.lr_changes), insides=tuple(job.insides),
             probe=job.probe,
-            details=copy.deepcopy(job.details), phase=job.phase,
+            details=copy.deepcopy(job.details), phase=job.phase, tags=copy.deepcopy(job.tags),
         )
 
     def _position_locked(self, job: _Job) -> int:
@@ -370,7 +401,9 @@ class TrainingManager:
                 job = self._next_job()
                 if job is None:
                     return
+                self._notify(job.id)
                 self._run_job(job, process)
+                self._notify(job.id)
             except Exception as exc:  # last line of defence: the queue must keep going
                 if job is not None:
                     with self._lock:
@@ -410,7 +443,7 @@ class TrainingManager:
 
     def _run_job(self, job: _Job, process: WorkerProcess | RayWorker | None = None) -> None:
         log_dir = self.store.scratch_logs(job.id)  # TensorBoard; moved into the run folder when saved
-        task = job.task or TrainTask(job.spec, str(log_dir), job.snapshots, job.drawing)
+        task = job.task or TrainTask(job.spec, str(log_dir), job.snapshots, job.drawing, job.max_seconds)
         if process is not None and picklable(task):
             self._run_in_process(job, task, process, log_dir)
             return
@@ -562,6 +595,8 @@ def _plain_message(result: TrainResult) -> str:
     if result.status == RunStatus.DIVERGED:
         return ("The loss became NaN (or infinite) — try a smaller learning rate. "
                 "No model was kept; your current model is unchanged.")
+    if result.status == RunStatus.STOPPED and result.message.startswith("Stopped at the time budget"):
+        return result.message
     if result.status == RunStatus.STOPPED:
         return (f"Stopped after {epochs_done} of {result.spec.epochs} epoch(s); "
                 "the model keeps the weights it had at that moment.")
