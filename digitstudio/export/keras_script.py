@@ -6,9 +6,18 @@ The script follows the keras-io examples (a docstring header, then Setup, Prepar
 data, Build the model, Train the model, Evaluate the trained model) and does what
 training.fit.train does for the same spec: same seeded subset and validation split,
 same layers (with the Flatten and softmax output Digit Studio adds for you), optimizer,
-learning rate and schedule, loss, epochs, batch size and augmentation, with op
-determinism on, so on the same machine it trains the same model. Command-line flags
-(--data, --train-size, --epochs, --out) make it quick to try on a subset.
+learning rate and schedule, the learning-rate changes made during the run (a small
+callback sets them at the same batch steps, counted over all epochs, as
+training/callback.py does), loss, epochs, batch size and augmentation, and for a model
+with BatchNormalization the re-estimation of its statistics after a short run
+(training/batchnorm.py, copied in as the augmentation is), with op
+determinism on, so on the same machine it trains the same model (tests/test_export_replay.py
+compares the weights). Command-line flags (--data, --train-size, --epochs, --out) make it
+quick to try on a subset.
+
+Every ModelSpec field is either reproduced or, when set, named in a "Not reproduced"
+comment at the script's top (`NOT_REPRODUCED`: Digit Studio's own training data, which
+plain Keras does not have); tests/test_export_replay.py fails for a field that is neither.
 """
 
 from __future__ import annotations
@@ -18,26 +27,67 @@ import textwrap
 
 from digitstudio.data.augment import augmented_dataset, augmenter
 from digitstudio.modeling.layers import CATALOGUE
-from digitstudio.modeling.spec import ModelSpec, count_params, format_number, layer_plan, validate
+from digitstudio.modeling.spec import (
+    FIELD,
+    ModelSpec,
+    count_params,
+    format_number,
+    layer_plan,
+    parse_lr_changes,
+    validate,
+)
+from digitstudio.training import batchnorm
+
+# The spec fields this script cannot reproduce (Digit Studio's own training data, which
+# plain Keras does not have) → what the app adds. Set in a spec, each is named in a comment
+# at the script's top; every other field is reproduced.
+NOT_REPRODUCED: dict[str, str] = {
+    "styles": "digits redrawn in writing styles MNIST lacks (Digit Studio's data/styles.py)",
+    "negatives": "synthetic non-digits trained toward 'not sure', with soft targets and categorical "
+                 "cross-entropy (data/negatives.py)",
+    "negatives_mix": "non-digits pasted over digits in each batch (data/mixing.py)",
+    "real_negatives": "real doodles and characters from Quick, Draw! and Omniglot trained toward 'not sure' "
+                      "(data/real_drawings.py and the real-handwriting file)",
+    "real_digits": "copies of Semeion's real handwritten digits (data/real_drawings.py and the "
+                   "real-handwriting file)",
+}
+
+
+def not_reproduced(spec: ModelSpec) -> list[str]:
+    """The NOT_REPRODUCED fields set in `spec` (non-zero, true), in field order."""
+    return [name for name in NOT_REPRODUCED if getattr(spec, name)]
 
 
 def keras_script(spec: ModelSpec, title: str | None = None) -> str:
     """The Python source of a script that rebuilds and trains `spec`'s model with plain
-    Keras (TensorFlow backend). SpecError for an invalid spec."""
+    Keras (TensorFlow backend), learning-rate changes (`spec.lr_changes`) included. Fields
+    in NOT_REPRODUCED that are set are listed in a comment at its top. SpecError for an
+    invalid spec."""
     spec = validate(spec)
     title = (title or "Digit classifier").replace('"""', "'''").replace("\n", " ")[:80]
-    sections = [_header(spec, title), _setup(spec), _data(spec), _model(spec), _train(spec), _evaluate()]
-    return "\n\n".join(part.strip("\n") for part in sections) + "\n"
+    sections = [_header(spec, title), _not_reproduced(spec), _setup(spec), _data(spec), _model(spec),
+                _train(spec), _batchnorm(spec), _evaluate()]
+    return "\n\n".join(part.strip("\n") for part in sections if part) + "\n"
 
 
 def _header(spec: ModelSpec, title: str) -> str:
+    changes = "".join(f", {format_number(rate)} from batch {step}" for step, rate in parse_lr_changes(spec.lr_changes))
+    if changes:
+        changes += " (batches counted over all epochs, from 0)"
+    training = _wrapped_text(f"{count_params(spec):,} parameters, {spec.optimizer} at learning rate "
+                             f"{format_number(spec.learning_rate)}{changes}.")
+    if not_reproduced(spec):
+        claim = ("This script rebuilds the model set up in Digit Studio and trains it the same way,\n"
+                 "except for the training data listed under \"Not reproduced\" below. Run it:")
+    else:
+        claim = "This script rebuilds and trains exactly the model set up in Digit Studio. Run it:"
     return f'''"""
 Title: {title}: an MNIST digit classifier
 Author: exported from Digit Studio
 Description: {_wrapped(spec.layers_compact() or "no hidden layers")} → softmax,
-{count_params(spec):,} parameters, {spec.optimizer} at learning rate {format_number(spec.learning_rate)}.
+{training}
 
-This script rebuilds and trains exactly the model set up in Digit Studio. Run it:
+{claim}
 
     python train_digits.py                     # all of MNIST (Keras downloads it once)
     python train_digits.py --data mnist.npz --train-size 2000 --epochs 1
@@ -48,6 +98,26 @@ It needs only Keras with the TensorFlow backend (`pip install tensorflow`).
 
 def _wrapped(layers: str) -> str:
     return "\n".join(textwrap.wrap(layers.replace(",", ", "), 90, break_on_hyphens=False)).replace(", ", ",")
+
+
+def _wrapped_text(text: str) -> str:
+    return "\n".join(textwrap.wrap(text, 90, break_on_hyphens=False))
+
+
+def _not_reproduced(spec: ModelSpec) -> str:
+    """A comment naming each NOT_REPRODUCED field the spec sets, or "" when none is."""
+    missing = not_reproduced(spec)
+    if not missing:
+        return ""
+    lines = ["# Not reproduced in this script: Digit Studio's run also trained on what follows, which",
+             "# plain Keras does not have, so the model trained here will differ from the run's."]
+    for name in missing:
+        field = FIELD[name]
+        value = getattr(spec, name)
+        setting = field.flag if value is True else f"{field.flag} {format_number(value)}"
+        lines += textwrap.wrap(f"{field.label} ({setting}): {NOT_REPRODUCED[name]}.", 116,
+                               initial_indent="# - ", subsequent_indent="#   ", break_on_hyphens=False)
+    return "\n".join(lines)
 
 
 def _setup(spec: ModelSpec) -> str:
@@ -186,22 +256,28 @@ def _train(spec: ModelSpec) -> str:
     else:
         name = {"rmsprop": "RMSprop", "adam": "Adam"}[spec.optimizer]
         optimizer = f"keras.optimizers.{name}(learning_rate=learning_rate)"
+    changes = parse_lr_changes(spec.lr_changes)
+    callbacks = "    callbacks=callbacks,\n" if changes else ""
     if spec.augment:
-        fit = _augment_code(spec) + '''
+        fit = _augment_code(spec) + f'''
+
+
 history = model.fit(
     augmented_dataset(x_train, y_train, BATCH_SIZE, SEED, **AUGMENTATION),
     epochs=args.epochs,
     validation_data=validation_data,
-)'''
+{callbacks})'''
     else:
-        fit = '''history = model.fit(
+        fit = f'''history = model.fit(
     x_train,
     y_train,
     batch_size=BATCH_SIZE,
     epochs=args.epochs,
     validation_data=validation_data,
     shuffle=True,
-)'''
+{callbacks})'''
+    if changes:
+        fit = _lr_changes_code(changes) + "\n\n" + fit
     return f'''"""
 ## Train the model
 """
@@ -222,18 +298,71 @@ def _augment_code(spec: ModelSpec) -> str:
     """The app's own augmentation functions, copied into the script word for word (one
     home: digitstudio/data/augment.py), so the script trains on what the app trains on."""
     settings = spec.augmentation()
-    missing = [what for what, on in (("the writing styles MNIST lacks (Digit Studio's data/styles.py)", spec.styles),
-                                     ("the synthetic non-digits (its data/negatives.py"
-                                      + (" and data/mixing.py)" if spec.negatives_mix else ")"), spec.negatives))
-               if on]
-    note = "".join(f"# Not reproduced in this script: {what}.\n" for what in missing)
-    return note + (
-        f"\n# Augmentation for hand-drawn digits: every epoch sees each image randomly rotated\n"
+    return (
+        f"# Augmentation for hand-drawn digits: every epoch sees each image randomly rotated\n"
         f"# (±{settings['rotation']:g}°), zoomed (±{settings['zoom']:.0%}), shifted (±{settings['shift']:.0%}) "
         f"and {settings['stroke']:.0%} of them drawn thicker or thinner (±1 px).\n"
         f"AUGMENTATION = {settings!r}\n\n\n"
-        + inspect.getsource(augmenter) + "\n\n" + inspect.getsource(augmented_dataset) + "\n\n"
+        + inspect.getsource(augmenter) + "\n\n" + inspect.getsource(augmented_dataset).rstrip("\n")
     )
+
+
+def _batchnorm(spec: ModelSpec) -> str:
+    """For a model with BatchNormalization: the app's re-estimation of its statistics after a
+    short run, copied word for word from training/batchnorm.py (one home), as fit.train does
+    it; "" for a model without BatchNormalization."""
+    if not any(CATALOGUE[layer["type"]].role == "normalize" for layer in spec.layers):
+        return ""
+    functions = "\n\n\n".join(inspect.getsource(function).rstrip("\n") for function in
+                            (batchnorm.batchnorm_layers, batchnorm.stale_batchnorm, batchnorm.reestimate))
+    return f'''"""
+## Re-estimate the BatchNormalization statistics
+
+After a short run, BatchNormalization's moving averages still hold much of their start
+values (mean 0, variance 1), so the model would read test digits worse than it trained.
+As Digit Studio does, replace them by the average batch statistics over training batches
+("precise BN", Wu & Johnson 2021), the weights unchanged.
+"""
+
+MAX_BATCHES = {batchnorm.MAX_BATCHES}
+STALE_WEIGHT = {batchnorm.STALE_WEIGHT!r}
+
+
+{functions}
+
+
+if stale_batchnorm(model):
+    reestimate(model, x_train, BATCH_SIZE, seed=SEED)'''
+
+
+def _lr_changes_code(changes: list[tuple[int, float]]) -> str:
+    """The run's learning-rate changes as a callback that applies each rate before its
+    batch step, the step counted over all epochs (training/callback.py's rule)."""
+    table = ", ".join(f"{step}: {format_number(rate)}" for step, rate in changes)
+    return f'''# The learning-rate changes made during the run: from batch STEP on (counted over all
+# epochs, 0 = the first batch) the learning rate is RATE.
+LEARNING_RATE_CHANGES = {{{table}}}
+
+
+class LearningRateChanges(keras.callbacks.Callback):
+    """Set the optimizer's learning rate before each batch step where the run changed it."""
+
+    def __init__(self, changes, steps_per_epoch):
+        super().__init__()
+        self.changes = changes
+        self.steps_per_epoch = steps_per_epoch
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        rate = self.changes.get(self.epoch * self.steps_per_epoch + batch)
+        if rate is not None:
+            self.model.optimizer.learning_rate = rate
+
+
+callbacks = [LearningRateChanges(LEARNING_RATE_CHANGES, steps_per_epoch)]'''
 
 
 def _evaluate() -> str:

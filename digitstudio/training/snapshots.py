@@ -59,17 +59,22 @@ class Insides:
 @dataclass(frozen=True)
 class Probe:
     """The fixed images every snapshot of one training looks at: `sample` (n, 28, 28, 1)
-    in [0, 1] with integer `sample_labels`, and `digits` (m, 28, 28, 1) with `digit_labels`
-    (DRAWING_LABEL for the drawing)."""
+    in [0, 1] with integer `sample_labels`, and `digits` (m, 28, 28, 1) in [0, 1] with
+    `digit_labels` (DRAWING_LABEL for the drawing). The model is fed them times
+    `pixel_factor` (modeling.spec.PIXEL_FACTORS: 255 for a raw-pixel model); pictures
+    are shown, and saved, from the [0, 1] values."""
 
     sample: np.ndarray
     sample_labels: np.ndarray
     digits: np.ndarray
     digit_labels: np.ndarray
+    pixel_factor: float = 1.0
 
     def take(self, model: Any, epoch: float, step: int, kind: str) -> Insides:
         """A snapshot of `model` now: one inference pass (no weight changes, no RNG use)."""
         images = np.concatenate([self.sample, self.digits])
+        if self.pixel_factor != 1.0:
+            images = images * np.float32(self.pixel_factor)
         probs = np.concatenate([np.asarray(model(images[i:i + _BATCH], training=False))
                                 for i in range(0, len(images), _BATCH)])
         predicted = probs[: len(self.sample)].argmax(axis=1)
@@ -90,20 +95,23 @@ def keep(insides: list[Insides], shot: Insides) -> None:
 
 
 def make_probe(x_sample: np.ndarray, y_sample: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
-               drawing: np.ndarray | None = None) -> Probe:
-    """x arrays (n, 28, 28, 1) in [0, 1]; y integer labels or one-hot rows. The sample is
-    the first SAMPLE_SIZE of x_sample; the digits are the first test image of each class,
-    then `drawing` (28, 28) or (28, 28, 1) in [0, 1] when given."""
+               drawing: np.ndarray | None = None, pixel_factor: float = 1.0) -> Probe:
+    """x arrays (n, 28, 28, 1) as the model reads them: [0, 1] times `pixel_factor`
+    (modeling.spec.PIXEL_FACTORS[spec.input_scale]); y integer labels or one-hot rows. The
+    sample is the first SAMPLE_SIZE of x_sample; the digits are the first test image of each
+    class, then `drawing` (28, 28) or (28, 28, 1) in [0, 1] when given. The probe keeps them
+    in [0, 1] (divided by `pixel_factor`) and feeds the model times `pixel_factor`."""
     labels = _integer_labels(y_sample[:SAMPLE_SIZE])
     test_labels = _integer_labels(y_test)
     firsts = [int(np.flatnonzero(test_labels == d)[0]) for d in range(10) if (test_labels == d).any()]
-    digits, digit_labels = x_test[firsts], test_labels[firsts]
+    factor = np.float32(pixel_factor)
+    digits, digit_labels = np.asarray(x_test[firsts], np.float32) / factor, test_labels[firsts]
     if drawing is not None:
         drawing = np.asarray(drawing, np.float32).reshape(1, 28, 28, 1)
         digits = np.concatenate([digits, drawing])
         digit_labels = np.append(digit_labels, DRAWING_LABEL)
-    return Probe(np.asarray(x_sample[:SAMPLE_SIZE], np.float32), labels,
-                 np.asarray(digits, np.float32), digit_labels.astype(np.int64))
+    return Probe(np.asarray(x_sample[:SAMPLE_SIZE], np.float32) / factor, labels,
+                 np.asarray(digits, np.float32), digit_labels.astype(np.int64), float(pixel_factor))
 
 
 def _integer_labels(y: np.ndarray) -> np.ndarray:
