@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from style_strokes import _UNSEEN_LETTERS, _box, render
 
 from digitstudio.data.mnist import DataError
 from digitstudio.data.real import ENV_VAR, KEYS, QUICKDRAW_DIGITS, QUICKDRAW_HELD_OUT, load_npz, resolve_source
@@ -24,6 +23,7 @@ from digitstudio.data.real_drawings import (
 )
 from digitstudio.drawing.preprocess import preprocess
 from digitstudio.storage.model_files import load_predictor
+from testkit.style_strokes import _UNSEEN_LETTERS, _box, render
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "model" / "digit_cnn.keras"
@@ -201,3 +201,20 @@ def test_a_model_the_app_trains_loads_in_plain_keras(tmp_path, small_mnist):
     save_result(result, tmp_path / "m.keras")
     done = _loads_in_plain_keras(tmp_path / "m.keras")
     assert done.returncode == 0 and "(1, 10)" in done.stdout, done.stderr[-600:]
+
+
+def test_non_digits_can_weigh_less_in_the_loss(small_mnist):
+    """negatives_weight: outlier exposure's λ (Hendrycks et al. 2019 use 0.5)."""
+    from digitstudio.modeling.spec import ModelSpec, parse_layers
+    from digitstudio.training.data import prepare_data
+    from digitstudio.training.fit import train
+
+    spec = ModelSpec(layers=parse_layers("dense:16"), epochs=1, negatives=0.1, negatives_weight=0.5, train_size=500,
+                     augment=True)
+    prepared = prepare_data(spec, small_mnist)
+    uniform = np.isclose(prepared.y_train, 0.1).all(axis=1)
+    assert np.all(prepared.sample_weight[uniform] == 0.5) and np.all(prepared.sample_weight[~uniform] == 1.0)
+    assert prepare_data(spec.replace(negatives_weight=1.0), small_mnist).sample_weight is None
+    weighted, plain = train(spec, small_mnist), train(spec.replace(negatives_weight=1.0), small_mnist)
+    assert weighted.status == plain.status == "completed"
+    assert not np.allclose(weighted.model.get_weights()[0], plain.model.get_weights()[0])

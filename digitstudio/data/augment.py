@@ -45,22 +45,27 @@ def augmenter(seed: int, rotation: float, zoom: float, shift: float, stroke: flo
     return augment
 
 
-def augmented_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, before=None, **settings: float):
-    """A shuffled, batched tf.data pipeline of (x, y) with `augmenter(seed, **settings)`
-    applied to every batch, for model.fit. `before(images, labels, step)`, if given, changes
-    each batch first (step: the batch's number, an int64 tensor; e.g. data/mixing.py)."""
+def augmented_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, before=None,
+                      weights: np.ndarray | None = None, **settings: float):
+    """A shuffled, batched tf.data pipeline of (x, y) — (x, y, weights) with per-image loss
+    `weights` — with `augmenter(seed, **settings)` applied to every batch, for model.fit.
+    `before(images, labels, step)`, if given, changes each batch first (step: the batch's
+    number, an int64 tensor; e.g. data/mixing.py); weights pass through unchanged."""
     import tensorflow as tf
 
+    columns = (x, y) if weights is None else (x, y, weights.astype(np.float32))
     batches = (
-        tf.data.Dataset.from_tensor_slices((x, y))
+        tf.data.Dataset.from_tensor_slices(columns)
         .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size)
     )
     if before is not None:
-        batches = batches.enumerate().map(lambda step, batch: before(*batch, step))
+        batches = batches.enumerate().map(lambda step, batch: (*before(batch[0], batch[1], step), *batch[2:]))
+    augment = augmenter(seed, **settings)
     return (
         batches
-        .map(augmenter(seed, **settings), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .map(lambda *batch: (*augment(batch[0], batch[1]), *batch[2:]), num_parallel_calls=tf.data.AUTOTUNE,
+             deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
     )
 

@@ -43,6 +43,7 @@ from digitstudio.training import batchnorm
 # at the script's top; every other field is reproduced.
 NOT_REPRODUCED: dict[str, str] = {
     "styles": "digits redrawn in writing styles MNIST lacks (Digit Studio's data/styles.py)",
+    "negatives_weight": "the weight of those non-digits in the loss",
     "negatives": "synthetic non-digits trained toward 'not sure', with soft targets and categorical "
                  "cross-entropy (data/negatives.py)",
     "negatives_mix": "non-digits pasted over digits in each batch (data/mixing.py)",
@@ -54,8 +55,8 @@ NOT_REPRODUCED: dict[str, str] = {
 
 
 def not_reproduced(spec: ModelSpec) -> list[str]:
-    """The NOT_REPRODUCED fields set in `spec` (non-zero, true), in field order."""
-    return [name for name in NOT_REPRODUCED if getattr(spec, name)]
+    """The NOT_REPRODUCED fields `spec` sets away from their defaults, in field order."""
+    return [name for name in NOT_REPRODUCED if getattr(spec, name) != FIELD[name].default]
 
 
 def keras_script(spec: ModelSpec, title: str | None = None) -> str:

@@ -153,6 +153,9 @@ class ModelSpec:
                                     "share of the non-digits in each batch pasted over a digit, the target mixed by "
                                     "their ink (mixture outlier exposure; needs Non-digits; data/mixing.py)",
                                     low=0.0, high=1.0, step=0.1)
+    negatives_weight: float = _setting(1.0, "float", "Non-digit weight",
+                                       "how much each non-digit counts in the loss beside a digit (outlier exposure's "
+                                       "λ; Hendrycks et al. 2019 use 0.5)", low=0.05, high=1.0, step=0.05)
     real_negatives: float = _setting(0.0, "float", "Real non-digits",
                                      "real doodles and handwritten characters of 50 alphabets per training digit, "
                                      "trained toward 'not sure' (Quick, Draw! and Omniglot, digit-like ones left out; "

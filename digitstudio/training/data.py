@@ -24,13 +24,15 @@ class Prepared:
     x_test: np.ndarray
     y_test: np.ndarray
     held_out: np.ndarray  # uint8 digits the "not sure" threshold is chosen on (validation, else test)
+    sample_weight: np.ndarray | None = None  # float32 (n,): each training image's weight in the loss, or None
 
 
 def prepare_data(spec: ModelSpec, data: MnistData, real: RealHandwriting | None = None) -> Prepared:
     """Take the seeded training subset, split off validation as Keras's validation_split
     would (the last fraction), add restyled copies of some training digits (spec.styles)
     and real Semeion digits (spec.real_digits), append synthetic non-digits
-    (spec.negatives) and real ones (spec.real_negatives), normalise (to [0, 1], or 0–255
+    (spec.negatives) and real ones (spec.real_negatives), weighted spec.negatives_weight in
+    the loss (`sample_weight`), normalise (to [0, 1], or 0–255
     for input_scale "raw"); one-hot labels if the loss needs it, soft targets (uniform rows
     for non-digits) when there are non-digits. `real`: the real-handwriting arrays, loaded
     with `load_real()` when the spec needs them and none are given (DataError if that fails)."""
@@ -65,7 +67,11 @@ def prepare_data(spec: ModelSpec, data: MnistData, real: RealHandwriting | None 
         validation = (model_pixels(x_val, spec.input_scale), _labels(y_val, spec))
     y_fit = soft_targets(y, n_neg) if n_neg else _labels(y, spec)
     held_out = x_val if x_val is not None else data.x_test
-    return Prepared(model_pixels(x, spec.input_scale), y_fit, validation, x_test, y_test, held_out)
+    weights = None
+    if n_neg and spec.negatives_weight != 1.0:  # the non-digits are the last n_neg rows
+        weights = np.ones(len(x), np.float32)
+        weights[len(x) - n_neg:] = spec.negatives_weight
+    return Prepared(model_pixels(x, spec.input_scale), y_fit, validation, x_test, y_test, held_out, weights)
 
 
 def model_pixels(images: np.ndarray, input_scale: str) -> np.ndarray:

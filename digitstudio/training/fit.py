@@ -172,10 +172,11 @@ def train(spec: ModelSpec, data: MnistData, on_progress: ProgressFn | None = Non
                     return mix_negatives(images, labels, spec.negatives_mix, spec.seed, step)
             settings = spec.augmentation() if spec.augment else NO_AUGMENTATION
             fit_data = dict(x=augmented_dataset(prepared.x_train, prepared.y_train, spec.batch_size, spec.seed,
-                                                before=before, **settings),
+                                                before=before, weights=prepared.sample_weight, **settings),
                             shuffle=False)  # the dataset shuffles itself
         else:
-            fit_data = dict(x=prepared.x_train, y=prepared.y_train, batch_size=spec.batch_size, shuffle=True)
+            fit_data = dict(x=prepared.x_train, y=prepared.y_train, batch_size=spec.batch_size, shuffle=True,
+                            sample_weight=prepared.sample_weight)
         history = model.fit(**fit_data, epochs=spec.epochs, validation_data=prepared.validation,
                             callbacks=callbacks, verbose=0).history
     except Exception as exc:  # a fault inside training is reported, not raised
