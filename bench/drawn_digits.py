@@ -15,7 +15,7 @@ would answer with "draw bigger" instead of a digit; they count as wrong in
 threshold (issue 10; from the model's JSON, else chosen by the same rule on the
 last 5% of MNIST's training digits, as training does).
 
-More sections use the hand-made drawings of tests/style_strokes.py, drawn at the
+More sections use the hand-made drawings of testkit/style_strokes.py, drawn at the
 same sizes, places and brushes: **styles** (slashed and dotted zeros, crossed sevens,
 flagged and European ones, open-top fours, straight-stem nines: % read right, where
 refused and "not sure" count as wrong) and two tables of **non-digits** (% "not sure",
@@ -46,12 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-sys.path.insert(0, str(ROOT / "tests"))
-
-from style_strokes import NON_DIGITS, NON_DIGITS_UNSEEN, STYLE_DRAWINGS  # noqa: E402
-from style_strokes import render as render_drawing  # noqa: E402
-
 from digitstudio.drawing.preprocess import naive_resize, preprocess  # noqa: E402
+from testkit.style_strokes import NON_DIGITS, NON_DIGITS_UNSEEN, STYLE_DRAWINGS  # noqa: E402
+from testkit.style_strokes import render as render_drawing  # noqa: E402
 
 CANVAS = 280
 UPSCALE = 4  # skeletons of 4× digits give smooth pen paths
@@ -329,7 +326,7 @@ def print_mnist_not_sure(models, x_test: np.ndarray, y_test: np.ndarray) -> None
 
 def print_styles(models) -> None:
     names = [name for name, _, _ in models]
-    print(f"\nStyles: hand-made drawings (tests/style_strokes.py) × {len(CONDITIONS)} conditions. Read right = "
+    print(f"\nStyles: hand-made drawings (testkit/style_strokes.py) × {len(CONDITIONS)} conditions. Read right = "
           "the right digit, not 'not sure'; over all canvases (refusals count as wrong) and over the canvases "
           "the app answers (not refused as too small or too thick); 'not sure' over the answered ones.\n")
     print("| style | digit | canvases | answered | "
@@ -348,7 +345,7 @@ def print_non_digits(models, drawings_by_kind: dict[str, list], title: str) -> N
     """One table: per kind of `drawings_by_kind` and over all of them, the share of canvases
     called "not sure", and the share refused or "not sure"."""
     names = [name for name, _, _ in models]
-    print(f"\n{title[0].upper() + title[1:]}: hand-made drawings (tests/style_strokes.py) × {len(CONDITIONS)} "
+    print(f"\n{title[0].upper() + title[1:]}: hand-made drawings (testkit/style_strokes.py) × {len(CONDITIONS)} "
           "conditions; 'not sure' among all canvases, and 'refused or not sure' (the app names no digit "
           "either way).\n")
     print("| kind | drawings | " + " | ".join(f"{n} not sure | {n} refused or not sure" for n in names) + " |")

@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from browser_support import (  # noqa: E402
+from testkit.browser_support import (  # noqa: E402
     DIGIT_STROKES,
     app_server,
     browser,

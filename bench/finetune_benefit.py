@@ -1,6 +1,6 @@
 """Does fine-tuning on one person's handwriting help, and does the model forget MNIST?
 
-One person's handwriting (bench/personal_styles.py: one quirky style per digit; the
+One person's handwriting (testkit/personal_styles.py: one quirky style per digit; the
 shipped model misreads their 6s and 9s) is drawn like the app's canvas (280×280, round
 18-px brush), made MNIST-like by digitstudio.drawing.preprocess, read by the shipped
 model and labelled through the app's code path (DrawingStore.add into a fresh SQLite
@@ -26,10 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from personal_styles import STYLES, draw_style  # noqa: E402
 
 from digitstudio.data.mnist import load_npz  # noqa: E402
 from digitstudio.drawing.predict import Predictor  # noqa: E402
@@ -37,6 +34,7 @@ from digitstudio.drawing.preprocess import preprocess  # noqa: E402
 from digitstudio.storage.drawings import DrawingStore, Scope  # noqa: E402
 from digitstudio.storage.model_files import load_predictor  # noqa: E402
 from digitstudio.training.finetune import FinetuneSettings, finetune  # noqa: E402
+from testkit.personal_styles import STYLES, draw_style  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -30,12 +30,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from personal_styles import STYLES, draw_style  # noqa: E402
 
 from digitstudio.drawing.preprocess import preprocess  # noqa: E402
 from digitstudio.storage.drawings import DrawingStore, Scope  # noqa: E402
+from testkit.personal_styles import STYLES, draw_style  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -52,9 +52,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-import browser_support as bs  # noqa: E402
+import testkit.browser_support as bs  # noqa: E402
 
 DIGITS = (1, 7, 0, 3, 4)
 DEBOUNCE_MS = 200  # the canvas component sends its value 200 ms after the last change

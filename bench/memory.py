@@ -40,16 +40,10 @@ from digitstudio.modeling.spec import ModelSpec, validate  # noqa: E402
 from digitstudio.storage.model_files import load_model  # noqa: E402
 from digitstudio.storage.runs import RunStore  # noqa: E402
 from digitstudio.training.queue import TrainingManager  # noqa: E402
+from testkit.memory import rss_mb  # noqa: E402
 
 GOAL_MB = 50
 SPECS = {"mlp": "seed-dropout", "cnn": "cnn"}  # the presets' layers: Dense 128 + Dropout, and the shipped CNN
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 def main(argv: list[str] | None = None) -> int:

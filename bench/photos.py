@@ -1,6 +1,6 @@
 """How well does the app read photos of digits on paper, and does it refuse bad photos?
 
-The photo set is synthetic (tests/photo_samples.py: MNIST test digits rendered as ink on
+The photo set is synthetic (testkit/photo_samples.py: MNIST test digits rendered as ink on
 paper with uneven light, shadows, blur, rotation, JPEG, EXIF orientation, 12 MP files;
 plus blank pages, several digits, faces, a scene, a dark and a faint photo). Each photo
 goes through digitstudio.drawing.photo.read_photo and, when it finds one digit, the
@@ -23,15 +23,11 @@ from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# tests/ by path, as bench/drawn_digits.py does: not "tests.photo_samples", since a package
-# may install a top-level "tests" of its own (Hershey-Fonts does) that would shadow ours.
-sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from photo_samples import photo_set  # noqa: E402
 
 from digitstudio.data.mnist import load_npz  # noqa: E402
 from digitstudio.drawing.photo import read_photo  # noqa: E402
+from testkit.photo_samples import photo_set  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -1,7 +1,7 @@
 """Does "Not a digit" + "Teach the model" teach the model to say "not sure" to a class's doodles?
 
 A class draws non-digits the shipped model names as digits. `--non-digits` of the 160
-hand-made non-digits it never saw in training (tests/style_strokes.py NON_DIGITS_UNSEEN,
+hand-made non-digits it never saw in training (testkit/style_strokes.py NON_DIGITS_UNSEEN,
 a random pick of templates, each drawn once at a random size, place and brush of
 bench/drawn_digits.py) are saved as "Not a digit", and `--digits` drawn digits (MNIST test
 digits 300 on, pen paths as the drawn-digit bench makes them) through "It was a", both
@@ -36,7 +36,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from drawn_digits import CONDITIONS, draw_canvas, drawing_canvas, pen_paths  # noqa: E402
-from style_strokes import NON_DIGITS, NON_DIGITS_UNSEEN  # noqa: E402
 
 from digitstudio.data.extra import NOT_A_DIGIT  # noqa: E402
 from digitstudio.data.mnist import load_npz  # noqa: E402
@@ -45,6 +44,7 @@ from digitstudio.drawing.preprocess import preprocess  # noqa: E402
 from digitstudio.storage.drawings import DrawingStore, Scope  # noqa: E402
 from digitstudio.storage.model_files import load_predictor, threshold_for_model  # noqa: E402
 from digitstudio.training.finetune import FinetuneSettings, finetune  # noqa: E402
+from testkit.style_strokes import NON_DIGITS, NON_DIGITS_UNSEEN  # noqa: E402
 
 TEST_DIGITS = 300  # drawn digits read for "not sure" (MNIST test 0–299, as bench/drawn_digits.py)
 

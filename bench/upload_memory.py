@@ -17,7 +17,6 @@ check) in a child process and reports that child's peak RSS, for comparison.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource
@@ -26,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -37,42 +35,10 @@ import keras  # noqa: E402
 from digitstudio.export.share import spec_from_query, spec_to_query  # noqa: E402
 from digitstudio.modeling.spec import ModelSpec, SpecError, validate  # noqa: E402
 from digitstudio.storage.model_files import ModelFileError, load_uploaded_model  # noqa: E402
+from testkit.memory import rss_mb  # noqa: E402
+from testkit.model_files import h5_with_dense, keras_with_dense  # noqa: E402
 
 GOAL_MB = 20
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-def keras_with_dense(units: int) -> bytes:
-    """A .keras (config.json + metadata.json, no weights) declaring Input(784) → Dense(units) → Dense(10)."""
-    small = keras.Sequential([keras.Input((784,)), keras.layers.Dense(3), keras.layers.Dense(10)])
-    config = json.loads(json.dumps(keras.saving.serialize_keras_object(small)))
-    config["config"]["layers"][1]["config"]["units"] = units
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("config.json", json.dumps(config, separators=(",", ":")))
-        archive.writestr("metadata.json", json.dumps({"keras_version": keras.__version__}))
-    return buffer.getvalue()
-
-
-def h5_with_dense(folder: Path, units: int) -> bytes:
-    """A legacy .h5 whose Keras 2 model_config declares Dense(units) on 784 pixels (no weights)."""
-    import h5py
-
-    config = {"class_name": "Sequential", "config": {"name": "big", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 784], "name": "in"}},
-        {"class_name": "Dense", "config": {"name": "d1", "units": units}},
-        {"class_name": "Dense", "config": {"name": "d2", "units": 10}}]}}
-    path = folder / "big.h5"
-    with h5py.File(path, "w") as file:
-        file.attrs["model_config"] = json.dumps(config)
-        file.create_group("model_weights")
-    return path.read_bytes()
 
 
 def attempts(kinds: dict, count: int) -> list[str]:

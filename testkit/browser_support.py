@@ -1,7 +1,7 @@
 """Start the app on a free localhost port and drive it in headless Chromium.
 
 Shared by the browser tests and the browser benchmarks (bench/e2e_latency.py,
-bench/load.py). Chromium comes from Debian (`apt-get install chromium`);
+bench/load.py) as testkit.browser_support. Chromium comes from Debian (`apt-get install chromium`);
 Playwright only drives it.
 """
 
@@ -127,20 +127,45 @@ DIGIT_STROKES: dict[int, list[list[tuple[float, float]]]] = {
 }
 
 
-def draw_digit(page, digit: int, retries: int = 3, pen=None) -> None:
-    """Draw a digit (with the mouse, or `pen`, e.g. touch_stroke); a freshly mounted
-    canvas ignores its first ~0.5 s of input, so check for ink and draw again if none arrived."""
+def draw_strokes(page, strokes: list[list[tuple[float, float]]], retries: int = 3, pen=None,
+                 steps: int = 4) -> None:
+    """Draw strokes (each a list of points in canvas pixels) with the mouse, or `pen`, e.g.
+    touch_stroke; a freshly mounted canvas ignores its first ~0.5 s of input, so check for
+    ink and draw the same strokes again if none arrived."""
     for _ in range(retries):
-        for points in DIGIT_STROKES[digit]:
-            (pen or stroke)(page, points)
+        for points in strokes:
+            (pen or stroke)(page, points, steps=steps)
         if canvas_has_ink(page):
             return
         page.wait_for_timeout(600)
     raise AssertionError("the canvas never showed any ink")
 
 
+def draw_digit(page, digit: int, retries: int = 3, pen=None) -> None:
+    """Draw a digit of DIGIT_STROKES (see draw_strokes)."""
+    draw_strokes(page, DIGIT_STROKES[digit], retries, pen)
+
+
 def reset_canvas(page) -> None:
     page.locator('button[aria-label^="Reset canvas"]').first.click()
+
+
+def go_to(page, link: str, url: str | None = None, timeout: float = 60_000) -> None:
+    """Open another page through the top navigation's `link` (its text); wait for its `url`
+    (a glob, e.g. "**/runs") when given, then until the script is idle."""
+    page.locator('[data-testid="stTopNavLink"]', has_text=link).click()
+    if url:
+        page.wait_for_url(url)
+    wait_idle(page, timeout=timeout)
+
+
+def fill_sidebar(page, fields: dict[str, str]) -> None:
+    """Type values into the sidebar's fields, by label, as a person tabbing through them."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for label, value in fields.items():
+        field = sidebar.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Tab")
 
 
 def prediction_text(page) -> str:

@@ -5,7 +5,7 @@ y down). `draw_style()` makes random instances of it the way a person repeats th
 own handwriting: the same strokes, each time a little rotated, slanted, squashed,
 wobbly, bigger or smaller and somewhere else on the 280×280 canvas, with a round
 18-px brush (the app's default), as transparent RGBA like streamlit-drawable-canvas.
-`bench/finetune_benefit.py` uses them.
+`bench/finetune_benefit.py`, `bench/labelling.py` and tests/test_browser_teach.py use them.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-CANVAS = 280
-BRUSH = 18
+from testkit import style_strokes
+from testkit.style_strokes import BRUSH, CANVAS
 
 
 def _arc(cx, cy, rx, ry, start, end, n=24):
     """Points on an ellipse from angle `start` to `end` (degrees, 0 = right, 90 = down)."""
-    angles = np.radians(np.linspace(start, end, n))
-    return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
+    return style_strokes._arc(cx, cy, rx, ry, start, end, n)
 
 
 # One person's handwriting, one quirky style per digit: (digit, description, strokes);

@@ -13,7 +13,7 @@ No camera is at hand in CI, so photos are rendered (seeded, reproducible):
   doodle beside it, a drawn smiley face, a face-like "photo", a natural-image-like texture,
   a very dark photo, very faint writing, a digit cut by the frame's edge.
 
-    from photo_samples import photo_set      # with tests/ on sys.path, as bench/photos.py puts it
+    from testkit.photo_samples import photo_set   # in tests and in bench/photos.py alike
     samples = photo_set(mnist.x_test, mnist.y_test, n_good=40)   # list[PhotoSample]
 """
 

@@ -27,7 +27,7 @@ negatives.py template.
     ISSUE_INPUTS       the failing inputs quoted in issue 10 → (expected digit or None, drawing)
     render(drawing)    → RGBA canvas as the app's canvas returns it (white ink, alpha = ink)
 
-Imported by tests and by bench/drawn_digits.py (as tests/browser_support.py is).
+Imported by tests and by bench/drawn_digits.py as testkit.style_strokes.
 """
 
 from __future__ import annotations

@@ -8,8 +8,17 @@
     mnist        the full data set, loaded once per session
     small_mnist  2,000 training / 500 test images (seeded, all ten classes), for fast tests
     make_npz     write a tiny MNIST-shaped .npz into tmp_path, optionally broken
+    shipped      the shipped model (model/digit_cnn.keras) as a Predictor; skipped if missing
+    app_mnist_npz  the MNIST file isolated_app points the app at (mnist_path; a module may
+                 override it, e.g. with a small subset)
+    isolated_app the app's settings for one AppTest test: its own runs and drawings folders,
+                 MNIST from app_mnist_npz, no classroom, the shipped model, fresh shared
+                 caches; yields the runs folder (use it with pytest.mark.usefixtures)
     chrome       headless Chromium (Playwright), one per test module; skipped if missing
-    server       the app on a free localhost port, one per test module, runs in a tmp folder
+    server       the app on a free localhost port, one per test module, runs and drawings in tmp folders
+
+Helpers that are not fixtures (drawings, canvases, AppTest and browser steps) live in the
+testkit package at the repository's root, shared with bench/.
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ from pathlib import Path
 
 # Quiet TensorFlow's C++ start-up chatter, here and in train.py subprocesses.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# AppTests and the test app servers train in their own process, so a test can patch the trainer;
+# tests/test_worker.py covers the worker processes the app uses by default.
+os.environ.setdefault("DIGIT_STUDIO_TRAINING_WORKERS", "thread")
 
 import numpy as np
 import pytest
@@ -26,6 +38,7 @@ import pytest
 from digitstudio.data.mnist import ENV_VAR, MnistData, load_npz
 
 REPO = Path(__file__).resolve().parents[1]
+SHIPPED_MODEL = REPO / "model" / "digit_cnn.keras"
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"
 DEFAULT_REAL_DATA = REPO.parent / "shared" / "data" / "real_handwriting.npz"
 
@@ -159,9 +172,47 @@ def make_npz(tmp_path):
     return make
 
 
+@pytest.fixture(scope="session")
+def shipped():
+    """The shipped model as a Predictor (with its "not sure" threshold), loaded once."""
+    if not SHIPPED_MODEL.is_file():
+        pytest.skip("model/digit_cnn.keras is not built")
+    from digitstudio.storage.model_files import load_predictor
+
+    predictor = load_predictor(SHIPPED_MODEL)
+    assert predictor.threshold is not None, "model/digit_cnn.json records no 'not sure' threshold"
+    return predictor
+
+
+@pytest.fixture
+def app_mnist_npz(mnist_path) -> Path:
+    return mnist_path
+
+
+@pytest.fixture
+def isolated_app(tmp_path, tmp_path_factory, app_mnist_npz, monkeypatch):
+    """Each AppTest test: its own runs folder (tmp_path / "runs", yielded) and drawings
+    folder (outside tmp_path), MNIST from app_mnist_npz, the real shipped model, no
+    classroom, fresh shared caches."""
+    import streamlit as st
+
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(runs))
+    monkeypatch.setenv("DIGIT_STUDIO_DATA", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.setenv("MNIST_NPZ", str(app_mnist_npz))
+    for name in ("DIGIT_STUDIO_MODEL", "DIGIT_STUDIO_CLASSROOM", "DIGIT_STUDIO_TEACHER_PASSCODE",
+                 "DIGIT_STUDIO_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield runs
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 @pytest.fixture(scope="module")
 def chrome():
-    from browser_support import browser, chromium_path
+    from testkit.browser_support import browser, chromium_path
 
     if chromium_path() is None:
         if os.environ.get("CI"):
@@ -173,8 +224,9 @@ def chrome():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, mnist_path):
-    from browser_support import app_server
+    from testkit.browser_support import app_server
 
-    runs = tmp_path_factory.mktemp("browser-runs")
-    with app_server(env={"DIGIT_STUDIO_RUNS": str(runs), "MNIST_NPZ": str(mnist_path)}) as url:
+    runs, drawings = tmp_path_factory.mktemp("browser-runs"), tmp_path_factory.mktemp("browser-data")
+    with app_server(env={"DIGIT_STUDIO_RUNS": str(runs), "DIGIT_STUDIO_DATA": str(drawings),
+                         "MNIST_NPZ": str(mnist_path)}) as url:
         yield url

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from streamlit.testing.v1 import AppTest
 
 from digitstudio.data.augment import augment_examples
 from digitstudio.modeling.presets import PRESETS
 from digitstudio.modeling.spec import ModelSpec
+from testkit.apptest import new_app
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 DEFAULTS = ModelSpec(layers=[]).augmentation()  # the one home of the defaults: the spec's fields
 
 
@@ -30,13 +27,8 @@ def test_the_shipped_setup_uses_the_defaults_its_model_was_trained_with():
                                                              "stroke": 0.35}
 
 
-def test_the_sidebar_shows_augmentation_and_its_settings_go_into_the_setup(mnist_path, monkeypatch, tmp_path):
-    import streamlit as st
-
-    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
-    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path))
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120).run()
+def test_the_sidebar_shows_augmentation_and_its_settings_go_into_the_setup(isolated_app):
+    at = new_app().run()
     rows_before = [c for image in at.sidebar.get("image") for c in image.captions]
     assert "MNIST 7" in rows_before
     at.sidebar.slider(key="f_augment_rotation").set_value(40.0).run()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from browser_support import (
+
+from testkit.browser_support import (
     draw_digit,
+    fill_sidebar,
     open_app,
     prediction_text,
     reset_canvas,
@@ -39,12 +41,8 @@ def test_draw_three_digits_and_read_predictions(chrome, server, tmp_path):
 
 def test_train_tiny_model_from_sidebar_draws_curves(chrome, server, tmp_path):
     page = open_app(chrome, server)
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    for label, value in (("Training images", "1000"), ("Epochs", "2")):
-        field = sidebar.get_by_label(label, exact=True)
-        field.fill(value)
-        field.press("Tab")
-    sidebar.get_by_role("button", name="Train", exact=True).click()
+    fill_sidebar(page, {"Training images": "1000", "Epochs": "2"})
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Train", exact=True).click()
     # the live panel: a progress bar and growing curves, then the test metrics
     # (a 1,000-image run can finish between two 0.5 s refreshes, so no progress text is awaited)
     panel = page.locator('[data-testid="stMain"]')

@@ -4,11 +4,13 @@ answer without scrolling, and a drawing stays put across page switches."""
 from __future__ import annotations
 
 import pytest
-from browser_support import (
+
+from testkit.browser_support import (
     LOWER_CANVAS,
     canvas_has_ink,
     draw_digit,
     draw_digit_by_touch,
+    go_to,
     open_app,
     open_phone,
     prediction_text,
@@ -36,11 +38,8 @@ def test_a_drawing_is_still_on_the_canvas_after_visiting_another_page(chrome, se
     draw_digit(page, 1)
     said = wait_prediction(page, previous="–")
     assert said == "1"
-    page.locator('[data-testid="stTopNavLink"]', has_text="Runs").click()
-    page.wait_for_url("**/runs")
-    wait_idle(page)
-    page.locator('[data-testid="stTopNavLink"]', has_text="Draw").click()
-    wait_idle(page)
+    go_to(page, "Runs", "**/runs")
+    go_to(page, "Draw")
     page.wait_for_selector(LOWER_CANVAS)
     page.wait_for_timeout(500)
     # canvas and prediction agree: the strokes came back, and the answer is the same

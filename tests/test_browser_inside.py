@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import draw_digit, open_app, wait_idle, wait_prediction
+
+from testkit.browser_support import draw_digit, go_to, open_app, wait_idle, wait_prediction
 
 pytestmark = pytest.mark.browser
 
@@ -26,9 +27,7 @@ def test_inside_view_shows_every_section_for_a_drawing(chrome, server, tmp_path)
     said = wait_prediction(page, previous="–")
     assert said in list("0123456789")
 
-    page.locator('[data-testid="stTopNavLink"]', has_text="Inside the model").click()
-    page.wait_for_url("**/inside")
-    wait_idle(page, timeout=120_000)  # the first visit scores the 10,000 test digits
+    go_to(page, "Inside the model", "**/inside", timeout=120_000)  # the first visit scores the 10,000 test digits
 
     scored = open_tab(page, "How well it does")
     scored.get_by_text("Confusion matrix").wait_for()

@@ -5,7 +5,8 @@ found, becomes the session's model, and reads a drawn digit right."""
 from __future__ import annotations
 
 import pytest
-from browser_support import draw_digit, open_app, wait_idle, wait_prediction
+
+from testkit.browser_support import draw_digit, go_to, open_app, wait_idle, wait_prediction
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +29,7 @@ def raw_pixel_h5(tmp_path_factory, small_mnist):
 
 def test_a_raw_pixel_tutorial_h5_is_scored_made_active_and_reads_a_drawing(chrome, server, raw_pixel_h5, tmp_path):
     page = open_app(chrome, server)
-    page.locator('[data-testid="stTopNavLink"]', has_text="Runs").click()
-    page.wait_for_url("**/runs")
-    wait_idle(page)
+    go_to(page, "Runs", "**/runs")
     page.get_by_text("Upload a model (.keras or .h5)").click()
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(raw_pixel_h5))
     wait_idle(page, timeout=180_000)  # scored on the 10,000 MNIST test digits
@@ -42,8 +41,7 @@ def test_a_raw_pixel_tutorial_h5_is_scored_made_active_and_reads_a_drawing(chrom
     accuracy = float(summary.inner_text().split("%")[0].split("·")[-1])
     assert accuracy > 80, summary.inner_text()  # read at chance (~10%) if fed 0–1 pixels
     page.screenshot(path=str(tmp_path / "runs_upload.png"), full_page=True)
-    page.locator('[data-testid="stTopNavLink"]', has_text="Draw").click()
-    wait_idle(page)
+    go_to(page, "Draw")
     model = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
     assert "upload-mnist-dnn-v1" in model
     draw_digit(page, 1)

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import draw_digit, open_app, wait_idle
+
+from testkit.browser_support import draw_digit, fill_sidebar, open_app, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +33,8 @@ def test_pause_step_change_the_rate_resume_and_scrub(chrome, server, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     page = open_app(chrome, server, height=1400)
     draw_digit(page, 7)  # its probabilities are snapshotted with the rest
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    for label, value in (("Training images", "2000"), ("Epochs", "3"), ("Batch size", "8")):
-        field = sidebar.get_by_label(label, exact=True)
-        field.fill(value)
-        field.press("Tab")
-    sidebar.get_by_role("button", name="Train", exact=True).click()
+    fill_sidebar(page, {"Training images": "2000", "Epochs": "3", "Batch size": "8"})
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Train", exact=True).click()
     panel = page.locator('[data-testid="stMain"]')
     pause = panel.get_by_role("button", name="Pause", exact=True)
     pause.wait_for(timeout=60_000)

@@ -246,7 +246,7 @@ def test_clean_nickname():
     assert clean_nickname("<b>Zoë</b>") == "Zoë"
     assert clean_nickname("O'Brien-Smith Jr.") == "O'Brien-Smith Jr."
     assert clean_nickname("\x00\u202e<>") == "" and clean_nickname(None) == ""
-    assert clean_nickname("ｗｉｄｅ") == "wide"  # NFKC
+    assert clean_nickname("ｗｉｄｅ") == "ｗｉｄｅ"  # NFC, not NFKC: different names stay apart
 
 
 # --- SQLite specifics and faults ----------------------------------------------------------------

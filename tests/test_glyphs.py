@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LATIN = ("futural", "timesr", "scripts", "gothiceng")
 # Keys that must never be used in a Latin font: digits, letters that pass for digits,
 # lone strokes and brackets (they read as 1), and the letters and symbols of the bench's
-# unseen non-digits (tests/style_strokes.py _UNSEEN_LETTERS, _UNSEEN_SYMBOLS).
+# unseen non-digits (testkit/style_strokes.py _UNSEEN_LETTERS, _UNSEEN_SYMBOLS).
 NEVER_LATIN = set("0123456789OoIilSsZzBbGgq|/\\()'`,._") | set("PDJQaehnmr?!&@$[]{}~^")
 
 

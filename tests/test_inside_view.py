@@ -3,7 +3,7 @@ every shape the layer editor builds (MLP, CNN, no hidden layer, pooling first).
 
 The app is pointed at a model saved in a temporary folder (session_state
 "active_model") and at a 2,000/500-image MNIST subset (MNIST_NPZ), so each run is
-quick. A drawing goes where the canvas puts it: session_state["drawing_rgba"].
+quick. A drawing goes where the canvas puts it (testkit.apptest.set_drawing).
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digitstudio.explain import inspection as ins
 from digitstudio.modeling.spec import ModelSpec, parse_layers
 from digitstudio.storage.model_files import load_model
 from digitstudio.training.fit import train
+from testkit.apptest import metric_value, new_app, set_drawing
+from testkit.canvas import canvas_from_digit
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
+pytestmark = pytest.mark.usefixtures("isolated_app")
 TABS = [":material/bar_chart: How well it does", ":material/neurology: What it learned",
         ":material/draw: Your drawing, explained"]
 ARCHITECTURES = {
@@ -55,36 +55,20 @@ def model_files(small_mnist, tmp_path_factory) -> dict[str, Path]:
     return files
 
 
-@pytest.fixture(autouse=True)
-def isolated_app(tmp_path, small_npz, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("MNIST_NPZ", str(small_npz))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-def canvas_from_digit(digit28: np.ndarray) -> np.ndarray:
-    """An MNIST digit drawn 200 px tall on the black, opaque 280×280 RGBA canvas."""
-    canvas = np.zeros((280, 280, 4), np.uint8)
-    canvas[..., 3] = 255
-    big = np.asarray(Image.fromarray(digit28).resize((200, 200), Image.BILINEAR))
-    canvas[40:240, 40:240, :3] = big[..., None]
-    return canvas
+@pytest.fixture
+def app_mnist_npz(small_npz) -> Path:
+    """The app (conftest.py's isolated_app) reads the 2,000/500-image subset."""
+    return small_npz
 
 
 def open_inside(model_file: Path, drawing: np.ndarray | None = None) -> AppTest:
     from ui.resources import ModelRef
 
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = new_app()
     at.session_state["active_model"] = ModelRef(path=str(model_file), label=f"test {model_file.stem}")
     at.switch_page("views/inside.py")
     if drawing is not None:
-        at.session_state["drawing_rgba"] = drawing
+        set_drawing(at, drawing)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -92,12 +76,6 @@ def open_inside(model_file: Path, drawing: np.ndarray | None = None) -> AppTest:
 
 def texts(node, kind: str) -> list[str]:
     return [element.value for element in node.get(kind)]
-
-
-def metric(node, label: str) -> str:
-    values = [m.value for m in node.metric if m.label == label]
-    assert values, f"no metric {label!r}; metrics: {[m.label for m in node.metric]}"
-    return values[0]
 
 
 def tab(at: AppTest, label: str):
@@ -115,9 +93,9 @@ def test_every_section_renders(name, drawn, model_files, small_mnist):
 
     scored = tab(at, TABS[0])
     assert texts(scored, "subheader") == ["How well it does"]
-    assert metric(scored, "Test accuracy").endswith("%")
-    assert re.fullmatch(r"\d+ of 500", metric(scored, "Mistakes"))
-    assert metric(scored, "Hardest digit") in list("0123456789")
+    assert metric_value(scored, "Test accuracy").endswith("%")
+    assert re.fullmatch(r"\d+ of 500", metric_value(scored, "Mistakes"))
+    assert metric_value(scored, "Hardest digit") in list("0123456789")
     assert len(scored.get("vega_lite_chart")) == 2  # per-digit accuracy, confusion matrix
     assert {s.label for s in scored.selectbox} == {"True digit", "Model said"}
     assert scored.get("image"), "the gallery of mistakes is empty"
@@ -138,7 +116,7 @@ def test_every_section_renders(name, drawn, model_files, small_mnist):
 
     explained = tab(at, TABS[2])
     assert texts(explained, "subheader") == ["Your drawing, explained"]
-    assert metric(explained, "The model says") in list("0123456789")
+    assert metric_value(explained, "The model says") in list("0123456789")
     assert len(explained.get("image")) >= 3  # the 28×28 input and two saliency maps
     rows = [m for m in texts(explained, "markdown") if re.match(r"\d+ · `", m)]
     assert len(rows) == len(ins._layers(load_model(model_files[name])))  # one row per layer
@@ -150,8 +128,8 @@ def test_every_section_renders(name, drawn, model_files, small_mnist):
 def test_mistakes_and_accuracy_match_an_independent_evaluation(model_files, small_mnist):
     at = open_inside(model_files["mlp"])
     ev = ins.evaluate(load_model(model_files["mlp"]), small_mnist.x_test, small_mnist.y_test)
-    assert metric(at, "Test accuracy") == f"{ev.accuracy:.1%}"
-    assert metric(at, "Mistakes") == f"{ev.errors} of 500"
+    assert metric_value(at, "Test accuracy") == f"{ev.accuracy:.1%}"
+    assert metric_value(at, "Mistakes") == f"{ev.errors} of 500"
 
 
 def test_gallery_filters_by_true_and_predicted_digit(model_files, small_mnist):
@@ -202,6 +180,5 @@ def test_results_are_computed_once_per_model_not_on_every_rerun(model_files, sma
     assert not at.exception
     assert calls == {"evaluate": 1, "layer_activations": 1}
 
-    at.session_state["drawing_rgba"] = canvas_from_digit(small_mnist.x_test[1])  # a new drawing
-    at.run()
+    set_drawing(at, canvas_from_digit(small_mnist.x_test[1])).run()  # a new drawing
     assert calls == {"evaluate": 1, "layer_activations": 2}

@@ -17,6 +17,7 @@ from digitstudio.storage.model_files import load_model
 from digitstudio.storage.runs import RunStore
 from digitstudio.training.jobs import JobLimitError
 from digitstudio.training.queue import TrainingManager
+from testkit.waiting import WAIT, wait_until
 
 TINY = ModelSpec(layers=parse_layers("dense:16:relu"), optimizer="adam", epochs=1, batch_size=32,
                  train_size=600, validation_split=0.1)
@@ -27,7 +28,6 @@ LONG = TINY.replace(epochs=200, batch_size=8, train_size=2000)
 EXPLODING = ModelSpec(layers=parse_layers("dense:128:relu," * 3 + "dense:128:relu"), optimizer="sgd",
                       learning_rate=10.0, momentum=0.9, epochs=1, batch_size=32, train_size=500,
                       validation_split=0.0, seed=42)
-WAIT = 120  # seconds; generous because the test machine may be busy
 
 
 @pytest.fixture
@@ -42,13 +42,6 @@ def make_manager(tmp_path, small_mnist):
     yield make
     for manager in managers:
         manager.shutdown(wait=True, timeout=WAIT)
-
-
-def wait_until(condition, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def assert_plain(value) -> None:

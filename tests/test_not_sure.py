@@ -4,11 +4,9 @@ chooses it, and the inputs quoted in issue 10 on the shipped model."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from style_strokes import ISSUE_INPUTS, render
 
 from digitstudio.drawing.predict import (
     DIGITS_REJECTED,
@@ -18,9 +16,8 @@ from digitstudio.drawing.predict import (
 )
 from digitstudio.drawing.preprocess import preprocess
 from digitstudio.modeling.spec import ModelSpec, SpecError, parse_layers, validate
-from digitstudio.storage.model_files import load_predictor, threshold_for_model
-
-SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "model" / "digit_cnn.keras"
+from digitstudio.storage.model_files import threshold_for_model
+from testkit.style_strokes import ISSUE_INPUTS, render
 
 
 def _probs(top: float, digit: int = 3) -> np.ndarray:
@@ -90,15 +87,6 @@ def test_training_with_styles_and_negatives_records_a_threshold(small_mnist):
     assert 0.0 <= info["negatives_rejected"] <= 1.0
     assert 0.0 <= result.history["accuracy"][0] <= 1.0  # digits only (see digit_accuracy)
     assert result.test_accuracy is not None
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    if not SHIPPED_MODEL.is_file():
-        pytest.skip("model/digit_cnn.keras is not built")
-    predictor = load_predictor(SHIPPED_MODEL)
-    assert predictor.threshold is not None, "model/digit_cnn.json records no 'not sure' threshold"
-    return predictor
 
 
 @pytest.mark.parametrize("name", sorted(ISSUE_INPUTS))

@@ -84,3 +84,9 @@ def test_session_keys_are_named_only_in_ui_session():
 
 def test_augmentation_defaults_live_in_the_spec_only():
     assert all(p.default is inspect.Parameter.empty for p in inspect.signature(augmenter).parameters.values())
+
+
+def test_the_readme_lists_the_settings_as_settings_py_declares_them():
+    from digitstudio.settings import markdown_table
+
+    assert markdown_table() in (ROOT / "README.md").read_text(), "run: python -m digitstudio.settings"

@@ -1,22 +1,19 @@
 """digitstudio.drawing.photo: photos of digits on paper → MNIST 28×28, or a clear refusal.
 
-A handful of synthetic photos (tests/photo_samples.py) keeps this fast; bench/photos.py
+A handful of synthetic photos (testkit/photo_samples.py) keeps this fast; bench/photos.py
 runs the full set. Reading digits needs the shipped model (skipped when it is missing).
 """
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
-from photo_samples import FRAME, bad_photos, encode, good_photo, good_photos
 from PIL import Image
 
 from digitstudio.drawing.photo import MAX_SIDE, PhotoError, load_photo, read_photo
-
-SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "model" / "digit_cnn.keras"
+from testkit.photo_samples import FRAME, bad_photos, encode, good_photo, good_photos
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +24,6 @@ def goods(mnist):
 @pytest.fixture(scope="module")
 def bads(mnist):
     return bad_photos(mnist.x_test, mnist.y_test, seed=1)
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    if not SHIPPED_MODEL.is_file():
-        pytest.skip("model/digit_cnn.keras has not been built")
-    from digitstudio.storage.model_files import load_predictor
-
-    return load_predictor(SHIPPED_MODEL)
 
 
 def photo_of(mnist, index: int = 0, variant: int = 1) -> tuple[np.ndarray, int]:

@@ -1,16 +1,16 @@
 """digitstudio.data.styles and negatives: strokes land where intended on real MNIST
 digits, labels are unchanged, rates are respected; non-digits and their targets; the
-hand-made non-digits of tests/style_strokes.py that share no template with them."""
+hand-made non-digits of testkit/style_strokes.py that share no template with them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from style_strokes import BRUSH, CANVAS, NON_DIGITS_UNSEEN, _box, render
 
 from digitstudio.data import negatives
 from digitstudio.data.negatives import KINDS, digit_accuracy, make_negatives, soft_targets
 from digitstudio.data.styles import PAD, SCALE, STYLE_RATES, STYLES, Geometry, apply_styles, style_layers, stylize
+from testkit.style_strokes import BRUSH, CANVAS, NON_DIGITS_UNSEEN, _box, render
 
 
 def _examples(mnist, label: int, count: int = 4) -> np.ndarray:

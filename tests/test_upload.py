@@ -19,6 +19,10 @@ from digitstudio.drawing.predict import Predictor  # noqa: E402
 from digitstudio.storage import model_files as models_module  # noqa: E402
 from digitstudio.storage.model_files import ModelFileError, load_model, load_uploaded_model  # noqa: E402
 from digitstudio.storage.runs import RunStore, is_valid_run_id  # noqa: E402
+from testkit.memory import RSS_READABLE, rss_mb  # noqa: E402
+from testkit.model_files import h5_with_dense, keras_with_dense  # noqa: E402
+
+needs_rss = pytest.mark.skipif(not RSS_READABLE, reason="no /proc/self/status here")
 
 
 def saved_bytes(folder: Path, name: str, *layers, input_shape=(28, 28, 1), suffix=".keras") -> bytes:
@@ -142,43 +146,7 @@ def test_keras_safe_mode_also_refuses_the_h5_lambda_behind_the_config_check(file
 
 # --- parameters counted before Keras builds anything -----------------------------------------
 
-def keras_with_dense(units: int) -> bytes:
-    """A .keras file (config.json + metadata.json, no weights: under 1 KB) whose config
-    declares Input(784) → Dense(units) → Dense(10), as Keras itself writes it."""
-    small = keras.Sequential([keras.Input((784,)), keras.layers.Dense(3), keras.layers.Dense(10)])
-    config = json.loads(json.dumps(keras.saving.serialize_keras_object(small)))
-    config["config"]["layers"][1]["config"]["units"] = units
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("config.json", json.dumps(config))
-        archive.writestr("metadata.json", json.dumps({"keras_version": keras.__version__}))
-    return buffer.getvalue()
-
-
-def h5_with_dense(folder: Path, units: int) -> bytes:
-    """A legacy .h5 whose model_config (Keras 2 style, as tf.keras wrote it) declares
-    Dense(units) on 784 pixels; no weights."""
-    import h5py
-
-    config = {"class_name": "Sequential", "config": {"name": "big", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 784], "name": "in"}},
-        {"class_name": "Dense", "config": {"name": "d1", "units": units, "activation": "relu"}},
-        {"class_name": "Dense", "config": {"name": "d2", "units": 10, "activation": "softmax"}}]}}
-    path = folder / f"big-{units}.h5"
-    with h5py.File(path, "w") as file:
-        file.attrs["model_config"] = json.dumps(config)
-        file.attrs["keras_version"] = "2.15.0"
-        file.create_group("model_weights")
-    return path.read_bytes()
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    pytest.skip("no /proc/self/status here")
-
-
+@needs_rss
 def test_an_oversized_model_is_refused_from_its_config_and_memory_stays_put(files, monkeypatch):
     def never(*args, **kwargs):
         raise AssertionError("an oversized model reached Keras")
@@ -237,22 +205,14 @@ def test_an_accepted_upload_is_kept_as_a_run_inside_the_runs_folder(files, tmp_p
 
 # --- the Runs view's uploader (AppTest) --------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
 @pytest.fixture
-def app(tmp_path, mnist_path, monkeypatch):
+def app(isolated_app):
     """The app on the Runs view with its own runs folder and fresh shared caches."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
+    from testkit.apptest import new_app
 
-    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at = new_app().run()
     at.switch_page("views/runs.py").run()
-    yield at
-    st.cache_resource.clear()
+    return at
 
 
 def test_uploading_a_good_model_makes_it_the_sessions_model(app, files, tmp_path):
@@ -264,7 +224,7 @@ def test_uploading_a_good_model_makes_it_the_sessions_model(app, files, tmp_path
     active = app.session_state["active_model"]
     assert active.run_id and active.run_id.endswith("upload-my-model")
     assert Path(active.path).resolve().is_relative_to((tmp_path / "runs").resolve())
-    assert active.run_id in app.caption[0].value  # the page names the model reading drawings
+    assert active.label in app.caption[0].value  # the page names the model reading drawings (short name)
     assert active.run_id in list(app.dataframe[0].value["run"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
 
@@ -284,6 +244,7 @@ def test_uploading_garbage_is_refused_in_plain_words(app):
     assert any("is not a Keras model file" in e.value for e in app.error)
 
 
+@needs_rss
 def test_oversized_setups_in_a_link_or_pasted_are_refused_before_building(monkeypatch):
     """The same cap holds for a ?spec= link and a pasted spec: spec.validate counts the
     parameters with plain arithmetic and nothing is built (RSS stays put)."""

@@ -19,23 +19,16 @@ from digitstudio.training.fit import train
 from digitstudio.training.jobs import ControlError
 from digitstudio.training.queue import TrainingManager
 from digitstudio.training.snapshots import MAX_UNITS, load_insides
+from testkit.waiting import WAIT, wait_until
 
 # 600 images, 10% validation → 540 training images = 17 batches of 32 per epoch.
 TINY = ModelSpec(layers=parse_layers("dense:16:relu"), optimizer="adam", epochs=2, batch_size=32,
                  train_size=600, validation_split=0.1, seed=7)
 BATCHES = 17
-WAIT = 120
 
 
 def weights_of(result) -> list[np.ndarray]:
     return [np.asarray(w) for w in result.model.get_weights()]
-
-
-def wait_for(condition, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 class Watched:
@@ -61,7 +54,7 @@ class Watched:
     def step_and_wait(self) -> None:
         before = self.holds()
         self.control.step()
-        wait_for(lambda: self.holds() > before)
+        wait_until(lambda: self.holds() > before)
 
     def finish(self):
         self.control.resume()
@@ -76,7 +69,7 @@ def test_pause_step_resume_gives_the_same_final_weights_as_an_uninterrupted_run(
     spec = TINY.replace(layers=parse_layers("dense:16:relu,dropout:0.3"))
     plain = train(spec, small_mnist)
     watched = Watched(spec, small_mnist, snapshots=True)
-    wait_for(lambda: watched.holds() == 1)  # held before the very first batch
+    wait_until(lambda: watched.holds() == 1)  # held before the very first batch
     for _ in range(3):
         watched.step_and_wait()
     held = [event for event in watched.events if isinstance(event, Batch) and event.point is None]
@@ -93,7 +86,7 @@ def test_pause_step_resume_gives_the_same_final_weights_as_an_uninterrupted_run(
 def test_a_learning_rate_changed_while_paused_applies_at_the_next_batch_and_replays(small_mnist):
     plain = train(TINY, small_mnist)
     watched = Watched(TINY, small_mnist)
-    wait_for(lambda: watched.holds() == 1)
+    wait_until(lambda: watched.holds() == 1)
     for _ in range(5):
         watched.step_and_wait()
     watched.control.set_learning_rate(0.05)
@@ -123,7 +116,7 @@ def test_lr_changes_are_checked_and_need_the_constant_schedule():
 def test_snapshots_every_epoch_and_every_hold_with_the_drawing(small_mnist):
     drawing = small_mnist.x_test[0].astype(np.float32) / 255
     watched = Watched(TINY, small_mnist, snapshots=True, drawing=drawing)
-    wait_for(lambda: watched.holds() == 1)
+    wait_until(lambda: watched.holds() == 1)
     watched.step_and_wait()
     result = watched.finish()
     kinds = [(shot.kind, shot.step) for shot in result.insides]
@@ -164,9 +157,9 @@ def test_snapshots_are_saved_with_the_run_and_read_back(small_mnist, tmp_path):
 
 def _paused_job(manager, spec, owner):
     job = manager.submit(spec, owner=owner)
-    wait_for(lambda: manager.snapshot(job).state == "running")
+    wait_until(lambda: manager.snapshot(job).state == "running")
     assert manager.pause(job, owner=owner)
-    wait_for(lambda: any(shot.kind == "step" for shot in manager.snapshot(job).insides))  # it holds
+    wait_until(lambda: any(shot.kind == "step" for shot in manager.snapshot(job).insides))  # it holds
     return job
 
 
@@ -182,12 +175,12 @@ def test_the_queue_lets_only_the_owner_control_a_job_and_refuses_what_cannot_wor
             manager.set_learning_rate(job, 50, owner="alice")
         held = manager.snapshot(job).progress
         assert manager.step(job, owner="alice")
-        wait_for(lambda: len(manager.snapshot(job).insides) >= 2)
+        wait_until(lambda: len(manager.snapshot(job).insides) >= 2)
         after = manager.snapshot(job).progress
         assert (after.epoch - 1) * after.batches + after.batch == (held.epoch - 1) * held.batches + held.batch + 1
         manager.set_learning_rate(job, 0.02, owner="alice")
         assert manager.step(job, owner="alice")
-        wait_for(lambda: manager.snapshot(job).lr_changes)
+        wait_until(lambda: manager.snapshot(job).lr_changes)
         snap = manager.snapshot(job)
         assert snap.learning_rate == 0.02 and snap.lr_changes[0][1] == 0.02
         assert manager.stop(job, owner="alice")
