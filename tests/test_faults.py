@@ -10,16 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digitstudio.export.share import spec_to_query
 from digitstudio.modeling.presets import PRESETS
 from digitstudio.modeling.spec import ModelSpec, parse_layers
+from testkit.apptest import metric_value, new_app, set_drawing, train_and_wait
+from testkit.canvas import canvas_from_digit, dot_canvas
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "model" / "digit_cnn.keras"
-WAIT = 120
 
 pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped model is missing")
 
@@ -31,59 +31,14 @@ QUICK = ModelSpec(layers=parse_layers("dense:16:relu"), epochs=1, train_size=300
 
 
 @pytest.fixture(autouse=True)
-def runs_root(tmp_path, mnist_path, monkeypatch) -> Path:
+def runs_root(isolated_app) -> Path:
     """Each test: its own runs folder, MNIST from the local file, the real shipped model,
-    fresh shared caches."""
-    import streamlit as st
-
-    root = tmp_path / "runs"
-    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(root))
-    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
-    monkeypatch.delenv("DIGIT_STUDIO_MODEL", raising=False)
-    monkeypatch.delenv("DIGIT_STUDIO_CLASSROOM", raising=False)
-    st.cache_resource.clear()
-    yield root
-    st.cache_resource.clear()
-
-
-def new_app(**query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=WAIT)
-    at.query_params.update(query)
-    return at.run()
-
-
-def metric_value(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    fresh shared caches (conftest.py's isolated_app)."""
+    return isolated_app
 
 
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
-
-
-def canvas_from_digit(digit28: np.ndarray, transparent: bool = False) -> np.ndarray:
-    """An MNIST digit drawn large on the 280×280 canvas: white ink on opaque black, or
-    ink only in the alpha channel (what a transparent canvas sends)."""
-    canvas = np.zeros((280, 280, 4), np.uint8)
-    big = np.asarray(Image.fromarray(digit28).resize((200, 200), Image.BILINEAR))
-    if transparent:
-        canvas[..., :3] = 255
-        canvas[40:240, 40:240, 3] = big
-    else:
-        canvas[..., 3] = 255
-        canvas[40:240, 40:240, :3] = big[..., None]
-    return canvas
-
-
-def train_and_wait(at: AppTest) -> dict:
-    from ui.resources import training_manager
-    from ui.session import JOB_KEY
-
-    next(b for b in at.sidebar.button if b.label == "Train").click().run()
-    assert not at.exception
-    snapshot = training_manager().wait(at.session_state[JOB_KEY], timeout=WAIT)
-    at.run()
-    assert not at.exception
-    return snapshot
 
 
 def is_shipped(at: AppTest) -> bool:
@@ -102,13 +57,12 @@ def test_a_broken_shipped_model_is_explained_and_the_app_still_serves(tmp_path, 
     if content is not None:
         model.write_bytes(content)
     monkeypatch.setenv("DIGIT_STUDIO_MODEL", str(model))
-    at = new_app()
+    at = new_app().run()
     assert not at.exception
     assert "none loaded" in at.caption[0].value
     assert reason in texts(at.warning) and "DIGIT_STUDIO_MODEL" in texts(at.warning)
     # drawing shows the message instead of a prediction
-    at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[0])
-    at.run()
+    set_drawing(at, canvas_from_digit(mnist.x_test[0])).run()
     assert not at.exception
     assert metric_value(at, "Prediction") == "–"
     assert "No model could be loaded" in texts(at.error)
@@ -128,7 +82,7 @@ def test_a_session_model_that_vanished_falls_back_to_the_shipped_one_with_a_warn
 
     store = RunStore(runs_root)
     run = store.save_model_file(SHIPPED.read_bytes(), label="mine")
-    at = new_app()
+    at = new_app().run()
     at.session_state["active_model"] = ModelRef(path=str(store.model_path(run["id"])), label=run["id"],
                                                 run_id=run["id"])
     at.run()
@@ -137,8 +91,7 @@ def test_a_session_model_that_vanished_falls_back_to_the_shipped_one_with_a_warn
         store.delete(run["id"])
     else:
         store.model_path(run["id"]).write_bytes(b"\0" * 100)
-    at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[0])
-    at.run()
+    set_drawing(at, canvas_from_digit(mnist.x_test[0])).run()
     assert not at.exception
     assert "Using the shipped model instead" in texts(at.warning) and run["id"] in texts(at.warning)
     assert "Shipped CNN" in at.caption[0].value and is_shipped(at)
@@ -151,7 +104,7 @@ def test_a_deleted_runs_folder_is_recreated(runs_root):
     from digitstudio.storage.runs import RunStore
 
     RunStore(runs_root).save_model_file(SHIPPED.read_bytes(), label="old")
-    at = new_app()
+    at = new_app().run()
     at.switch_page("views/runs.py").run()
     assert len(at.dataframe[0].value) == 1
     shutil.rmtree(runs_root)
@@ -168,15 +121,14 @@ def test_missing_mnist_is_explained_training_is_off_and_drawing_works(tmp_path, 
     from ui.session import JOB_KEY
 
     monkeypatch.setenv("MNIST_NPZ", str(tmp_path / "nowhere" / "mnist.npz"))
-    at = new_app()
+    at = new_app().run()
     assert not at.exception
     warning = texts(at.sidebar.warning)
     assert "MNIST_NPZ" in warning and "nowhere" in warning and "train.py --data" in warning
     assert next(b for b in at.sidebar.button if b.label == "Train").disabled  # it could only fail
     next(b for b in at.sidebar.button if b.label == "Check").click().run()  # checking still works
     assert "parameters" in texts(at.sidebar.success) and JOB_KEY not in at.session_state
-    at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[0])
-    at.run()
+    set_drawing(at, canvas_from_digit(mnist.x_test[0])).run()
     assert metric_value(at, "Prediction") == str(mnist.y_test[0])
 
 
@@ -188,11 +140,11 @@ def test_offline_without_mnist_the_training_fails_with_how_to_fix_it(monkeypatch
 
     monkeypatch.delenv("MNIST_NPZ")
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    at = new_app(spec=spec_to_query(QUICK)["spec"])  # the fixture cleared the cached MNIST
+    at = new_app(spec=spec_to_query(QUICK)["spec"]).run()  # the fixture cleared the cached MNIST
     snapshot = train_and_wait(at)
     assert snapshot.state == "failed"
     error = texts(at.error)
-    assert "MNIST_NPZ" in error and "train.py --data" in error and "previous model" in error
+    assert "MNIST_NPZ" in error and "train.py --data" in error and "still reads your drawings" in error
     assert is_shipped(at)
 
 
@@ -201,12 +153,12 @@ def test_offline_without_mnist_the_training_fails_with_how_to_fix_it(monkeypatch
 def test_nan_loss_is_explained_and_the_previous_model_stays(runs_root):
     from digitstudio.storage.runs import RunStore
 
-    at = new_app(spec=spec_to_query(EXPLODING)["spec"])
+    at = new_app(spec=spec_to_query(EXPLODING)["spec"]).run()
     assert at.session_state["f_optimizer"] == "sgd" and at.session_state["f_learning_rate"] == 10.0
     snapshot = train_and_wait(at)
     assert snapshot.state == "diverged", snapshot
     error = texts(at.error)
-    assert "NaN" in error and "smaller learning rate" in error and "previous model is still" in error
+    assert "NaN" in error and "smaller learning rate" in error and "still reads your drawings" in error
     assert is_shipped(at) and "Shipped CNN" in at.caption[0].value
     assert RunStore(runs_root).get(snapshot.run_id)["status"] == "diverged"
 
@@ -219,11 +171,11 @@ def test_an_exception_inside_training_is_explained_and_the_previous_model_stays(
         raise RuntimeError("the graph caught fire")
 
     monkeypatch.setattr(models, "build_model", broken)
-    at = new_app(spec=spec_to_query(QUICK)["spec"])
+    at = new_app(spec=spec_to_query(QUICK)["spec"]).run()
     snapshot = train_and_wait(at)
     assert snapshot.state == "failed"
     error = texts(at.error)
-    assert "Training failed: RuntimeError: the graph caught fire" in error and "previous model is still" in error
+    assert "Training failed: RuntimeError: the graph caught fire" in error and "still reads your drawings" in error
     assert is_shipped(at)
     assert RunStore(runs_root).get(snapshot.run_id)["status"] == "failed"
 
@@ -235,7 +187,7 @@ CUSTOM = ModelSpec(layers=parse_layers("conv2d:8:3:relu,maxpool:2,dense:32:tanh"
 
 
 def test_a_preset_link_fills_the_controls():
-    at = new_app(preset="cnn")
+    at = new_app(preset="cnn").run()
     assert not at.exception and not at.sidebar.error
     assert at.sidebar.selectbox(key="preset").value == "cnn"
     assert at.sidebar.number_input(key="f_epochs").value == PRESETS["cnn"].spec.epochs
@@ -243,7 +195,7 @@ def test_a_preset_link_fills_the_controls():
 
 
 def test_a_spec_link_fills_the_controls_once_per_session():
-    at = new_app(**spec_to_query(CUSTOM))
+    at = new_app(**spec_to_query(CUSTOM)).run()
     assert not at.exception and not at.sidebar.error
     assert "Filled in from the link" in texts(at.sidebar.caption)
     s = at.session_state
@@ -268,7 +220,7 @@ def test_a_spec_link_fills_the_controls_once_per_session():
     ({"preset": "x" * 10_000}, "Unknown preset"),
 ], ids=["garbage", "unknown-layer", "negative-lr", "epochs-1e9", "huge-spec", "huge-preset"])
 def test_a_bad_link_is_refused_with_its_reason_and_the_defaults_stay(query, message):
-    at = new_app(**query)
+    at = new_app(**query).run()
     assert not at.exception
     error = texts(at.sidebar.error)
     assert "link's setup was not used" in error and message in error
@@ -284,7 +236,7 @@ def test_the_share_box_shows_a_link_that_reproduces_the_setup():
 
     from digitstudio.export.share import spec_from_query
 
-    at = new_app()
+    at = new_app().run()
     assert "?preset=seed-mlp" in at.sidebar.code[0].value
     at.sidebar.number_input(key="f_epochs").set_value(2)
     next(b for b in at.sidebar.button if b.label == "Check").click().run()
@@ -296,7 +248,7 @@ def test_the_share_box_shows_a_link_that_reproduces_the_setup():
 @pytest.mark.parametrize("query", [{"preset": "cnn"}, {"spec": "%%%"}, {"spec": "eyJsYXllcnMiOiJsc3RtOjMifQ"}])
 def test_classroom_mode_reads_links_safely_and_read_only(monkeypatch, query):
     monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
-    at = new_app(**query)
+    at = new_app(**query).run()
     assert not at.exception
     assert not [b for b in at.sidebar.button if b.label == "Train"]
     if "preset" in query:
@@ -310,12 +262,12 @@ def test_classroom_mode_lets_students_use_runs_but_not_delete_or_upload(monkeypa
     from digitstudio.storage.runs import RunStore
 
     run_id = RunStore(runs_root).save_model_file(SHIPPED.read_bytes(), label="teacher")["id"]
-    at = new_app()
+    at = new_app().run()
     at.switch_page("views/runs.py").run()
     labels = [b.label for b in at.button]
     assert "Delete" in labels and "Use for drawing" in labels and at.get("file_uploader")  # checks below are real
     monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
-    at = new_app()
+    at = new_app().run()
     at.switch_page("views/runs.py").run()
     assert not at.exception
     labels = [b.label for b in at.button]
@@ -325,17 +277,6 @@ def test_classroom_mode_lets_students_use_runs_but_not_delete_or_upload(monkeypa
 
 
 # --- canvases with no digit on them -----------------------------------------------------
-
-def _dot(transparent: bool) -> np.ndarray:
-    canvas = np.zeros((280, 280, 4), np.uint8)
-    if transparent:
-        canvas[..., :3] = 255
-        canvas[138:144, 138:144, 3] = 255
-    else:
-        canvas[..., 3] = 255
-        canvas[138:144, 138:144, :3] = 255
-    return canvas
-
 
 def _filled_with_ink_in_alpha() -> np.ndarray:
     canvas = np.full((280, 280, 4), 255, np.uint8)
@@ -348,23 +289,21 @@ def _filled_with_ink_in_alpha() -> np.ndarray:
     np.dstack([np.zeros((280, 280, 3), np.uint8), np.full((280, 280), 255, np.uint8)]),  # opaque black
     np.full((280, 280, 4), 255, np.uint8),  # filled: opaque white all over
     _filled_with_ink_in_alpha(),  # filled: ink in the alpha channel nearly everywhere
-    _dot(transparent=True),
-    _dot(transparent=False),
+    dot_canvas(transparent=True),
+    dot_canvas(transparent=False),
 ], ids=["empty-transparent", "empty-opaque", "filled-opaque", "filled-alpha", "dot-transparent", "dot-opaque"])
 def test_canvases_without_a_digit_show_no_prediction(canvas):
-    at = new_app()
-    at.session_state["drawing_rgba"] = canvas
-    at.run()
+    at = new_app().run()
+    set_drawing(at, canvas).run()
     assert not at.exception
     assert metric_value(at, "Prediction") == "–"
     assert not at.get("progress")  # no confidence bar: nothing is claimed
 
 
 def test_transparent_and_opaque_canvases_read_the_same_digit(mnist):
-    at = new_app()
+    at = new_app().run()
     for index in (0, 1, 2):
         digit = str(mnist.y_test[index])
         for transparent in (False, True):
-            at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[index], transparent)
-            at.run()
+            set_drawing(at, canvas_from_digit(mnist.x_test[index], transparent)).run()
             assert metric_value(at, "Prediction") == digit, (index, transparent)

@@ -1,6 +1,11 @@
 """People's own labelled digits, shared by the Draw, Your handwriting and Class pages:
 the store (one per process), who "you" are (nickname or session), and the "It was a"
-and "Not a digit" controls. Teaching the model on them is ui/teach.py."""
+and "Not a digit" controls. Teaching the model on them is ui/teach.py.
+
+A stroke never waits for the database: the Draw page's rerun asks only the store's
+cached `health()` (probed on a background thread) and this session's cached count of
+saved drawings, which is counted again only in callbacks (a label, an undo, a new
+nickname), never on a stroke."""
 
 from __future__ import annotations
 
@@ -9,14 +14,24 @@ import streamlit as st
 
 from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.drawing.predict import Prediction
-from digitstudio.storage.drawings import DrawingStore, LabellingThrottled, Scope, StoreUnavailable, clean_nickname
+from digitstudio.storage.drawings import (
+    FIRST_WAIT,
+    DrawingStore,
+    LabellingThrottled,
+    Scope,
+    StoreUnavailable,
+    clean_nickname,
+)
 from ui.charts import a_digit
 from ui.drawing import clear_drawing
 from ui.resources import ModelRef, classroom_mode
 from ui.session import LABEL_KEY, NICKNAME_KEY, session_id
 
-_FEEDBACK = "_label_feedback"  # (kind, text) after the last label, shown once
+_FEEDBACK = "_label_feedback"  # (kind, text) after the last label: a problem once, "Saved as" until the next drawing
+_ABOUT_THE_LAST = ("success", "info")  # feedback kinds about a drawing already saved (or undone)
 _LAST_SAVED = "_last_saved_drawing"  # the id of the drawing the last label saved (for Undo)
+_SAVED_CANVAS = "_last_saved_canvas"  # the canvas the last label saved: a second tap event for it is ignored
+_SAVED_COUNT = "_saved_drawings_count"  # (scope, store.changes(scope), count) as last counted
 
 
 @st.cache_resource
@@ -32,12 +47,50 @@ def my_scope() -> Scope:
     return Scope.person(session_id(), st.session_state.get(NICKNAME_KEY, ""))
 
 
+def _nickname_changed() -> None:
+    st.session_state[NICKNAME_KEY] = clean_nickname(st.session_state.get(NICKNAME_KEY, ""))
+    _recount()
+
+
 def nickname_input() -> None:
+    """The sidebar's nickname (cleaned with clean_nickname: any script's letters and marks,
+    no markup). Also starts the drawings database's health probe in the background, so the
+    Draw page's label control finds an answer waiting."""
     st.text_input("Your nickname", key=NICKNAME_KEY, max_chars=24, placeholder="optional, e.g. Sam",
                   help="Keeps your labelled digits together for this session and after a reload. "
                        "No account and no other personal data.",
-                  on_change=lambda: st.session_state.update({NICKNAME_KEY: clean_nickname(
-                      st.session_state.get(NICKNAME_KEY, ""))}))
+                  on_change=_nickname_changed)
+    drawing_store().health()  # never waits: only starts a probe when the last answer is old
+
+
+def _recount() -> None:
+    """Count this person's saved drawings again (a label, an undo, a new nickname) for
+    label_feedback, which shows the count without asking the database. Skipped when the
+    store's cached health says the database is off: a callback must not wait for it."""
+    store, scope = drawing_store(), my_scope()
+    changes, count = store.changes(scope), None
+    if store.health() is None:
+        try:
+            count = store.count(scope)
+        except StoreUnavailable:
+            pass
+    st.session_state[_SAVED_COUNT] = (scope, changes, count)  # None: unknown until the next label
+
+
+def saved_count() -> int | None:
+    """This person's saved drawings as last counted, or None when unknown or possibly out of
+    date (a label or deletion of theirs through another session since). Counted once when
+    this person first shows up in the session (a new session, a nickname from the address),
+    if the database answers within FIRST_WAIT s; after that no database call: the Draw page
+    asks on every stroke."""
+    store, scope = drawing_store(), my_scope()
+    cached = st.session_state.get(_SAVED_COUNT)
+    if (cached is None or cached[0] != scope) and store.health(wait=FIRST_WAIT) is None:
+        _recount()
+        cached = st.session_state.get(_SAVED_COUNT)
+    if cached is None or cached[0] != scope or cached[1] != store.changes(scope):
+        return None
+    return cached[2]
 
 
 def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model: ModelRef,
@@ -48,6 +101,8 @@ def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model:
     if label is None:
         return
     st.session_state[LABEL_KEY] = None
+    if canvas is not None and canvas is st.session_state.get(_SAVED_CANVAS):
+        return  # this very drawing was saved already (a tap's value arriving twice): once is enough
     try:
         saved = drawing_store().add(
             label=int(label), image=image, canvas=canvas, session_id=session_id(),
@@ -68,6 +123,8 @@ def _save_label(image: np.ndarray, canvas, prediction: Prediction | None, model:
         text = f"Saved as {a_digit(int(label))}" + (" — the model was right." if right else ".")
     st.session_state[_FEEDBACK] = ("success", text)
     st.session_state[_LAST_SAVED] = saved.id
+    st.session_state[_SAVED_CANVAS] = canvas
+    _recount()
     clear_drawing()
 
 
@@ -81,15 +138,18 @@ def _undo_label() -> None:
         return
     st.session_state[_FEEDBACK] = ("info", "Removed. Draw it again and pick the right label." if removed else
                                    "That drawing was already deleted.")
+    _recount()
 
 
 def label_control(image: np.ndarray, canvas, prediction: Prediction | None, model: ModelRef) -> None:
     """Under a prediction: one tap says what the digit really was (the model's answer is
     first and marked ✓, so "yes, right" is one tap too; after a "not sure" the digits
-    stay in order, nudging to no guess). Off, with the reason, when the database cannot
-    take labels."""
-    store = drawing_store()
-    problem = store.problem()
+    stay in order, nudging to no guess). Off, with the reason in one line, when the database
+    cannot take labels or does not answer within FIRST_WAIT s: asks only the store's cached
+    health, so a hung database never holds the page."""
+    if st.session_state.get(_FEEDBACK, ("",))[0] in _ABOUT_THE_LAST:
+        st.session_state.pop(_FEEDBACK)  # a new drawing: "Saved as …" was about the last one
+    problem = drawing_store().health(wait=FIRST_WAIT)
     if problem:
         st.caption(f":material/block: {problem}")
         return
@@ -110,8 +170,11 @@ def label_control(image: np.ndarray, canvas, prediction: Prediction | None, mode
 
 
 def label_feedback() -> None:
-    """What the last label did, once, and how many digits this person has saved."""
-    kind, text = st.session_state.pop(_FEEDBACK, (None, ""))
+    """What the last label did, once, and how many digits this person has saved (as last
+    counted; no database call)."""
+    kind, text = st.session_state.get(_FEEDBACK, (None, ""))
+    if kind not in _ABOUT_THE_LAST:  # "Saved as …" stays until the next drawing (a rerun must not hide it)
+        st.session_state.pop(_FEEDBACK, None)
     if kind == "success" and st.session_state.get(_LAST_SAVED) is not None:
         message, undo = st.columns([4, 1], vertical_alignment="center")
         message.success(text)
@@ -119,11 +182,7 @@ def label_feedback() -> None:
                     help="Saved with the wrong label? Delete this drawing again")
     elif kind:
         getattr(st, kind)(text)
-    try:
-        saved = drawing_store().count(my_scope())
-    except StoreUnavailable as exc:
-        st.caption(str(exc))
-        return
+    saved = saved_count()
     if saved:
         st.caption(f"{saved} of your drawings saved.")
         st.page_link("views/handwriting.py", label="See them in Your handwriting", icon=":material/gesture:")

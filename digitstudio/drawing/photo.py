@@ -4,8 +4,11 @@ Drawings come from a clean canvas; photos do not. A phone photo of a digit writt
 paper has uneven light, paper texture, shadows, blur, JPEG noise and a digit that fills
 only part of the frame. The path, each step kept so a class can see it:
 
-1. **grey**: decode (EXIF orientation applied, transparency on white), downscale so the
-   longer side is at most `MAX_SIDE` px, convert to luma (ITU-R 601, Pillow's "L").
+1. **grey**: decode by content, not by file name (any format Pillow opens: JPEG however
+   named — .jpg, .jpeg, .jfif, .jpe —, PNG, WebP, TIFF, BMP, GIF, and HEIC/HEIF through
+   pillow-heif), at its real bit depth (16-bit and float greys scaled to 8 bits by their
+   range, see `_eight_bit`), EXIF orientation applied, transparency on white; downscale so
+   the longer side is at most `MAX_SIDE` px, convert to luma (ITU-R 601, Pillow's "L").
 2. **ink**: estimate the paper's brightness under the photo's light with a grey
    *closing* (maximum then minimum filter, SciPy) over a window wider than any pen
    stroke: the closing removes dark marks narrower than the window and keeps the
@@ -40,6 +43,20 @@ from scipy import ndimage
 
 from digitstudio.drawing.preprocess import OUT_SIZE, THICK_RATIO, mnist_from_crop, stroke_width
 from digitstudio.pixels import to_uint8
+
+try:  # HEIC/HEIF (an iPhone's photos) through libheif; without it they are refused with what to do
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_READABLE = True
+except ImportError:  # pragma: no cover - pillow-heif is in requirements.txt
+    HEIF_READABLE = False
+
+# File name endings the uploader offers (Streamlit checks them in the browser; the file is
+# then read by its content). JPEG's four endings: Windows and Chrome save .jfif.
+PHOTO_TYPES = ("jpg", "jpeg", "jfif", "jpe", "png", "webp", "heic", "heif", "tif", "tiff", "bmp", "gif")
+# ISO base media file brands of HEIF images (ISO/IEC 23008-12), at bytes 8–12 after b"ftyp".
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1")
 
 # Longer side of the working image. A digit that fills 5% of the frame's longer side
 # (a normal-size digit on a whole A4 sheet) still spans 32 px, 1.6× MNIST's 20-px box, so
@@ -77,6 +94,8 @@ MAX_INK_FRACTION = 0.25  # more than a quarter of the photo is ink: a scene, not
 MESSAGES = {
     "ok": "",
     "unreadable": "Could not open this as an image ({reason}): use a JPEG or PNG photo.",
+    "heic": "Could not read this HEIC photo (an iPhone's format) on this server: send it as a JPEG "
+            "(on the iPhone: Settings → Camera → Formats → Most Compatible, or share the photo and pick JPEG).",
     "too_big": "This photo is too big to read ({reason}): take it at a lower resolution, or crop it to the digit.",
     "dark": "The photo is too dark to find a digit: add light or turn towards a window, then retake it.",
     "empty": "Could not find a digit: photograph one digit written in dark ink, filling about a third of the "
@@ -118,12 +137,13 @@ class PhotoReading:
         return self.status == "ok"
 
     def steps(self) -> dict[str, np.ndarray]:
-        """The steps reached, as uint8 images for display, dark ink on white like the
-        paper: {"grey", "ink", "crop", "28×28"}; a refusal stops where it stopped (no
-        "28×28" unless ok, no "crop" when no mark was chosen)."""
+        """The steps reached, as uint8 images for display: {"grey", "ink", "crop"} dark ink on
+        white like the paper, then "28×28" white ink on black, as the model sees it (like the
+        Draw page's "What the model sees"); a refusal stops where it stopped (no "28×28"
+        unless ok, no "crop" when no mark was chosen)."""
         shown = {"grey": self.grey, "ink": 255 - to_uint8(self.ink), "crop": 255 - to_uint8(self.crop)}
         if self.ok:
-            shown["28×28"] = 255 - to_uint8(self.image)
+            shown["28×28"] = to_uint8(self.image)
         return {name: image for name, image in shown.items() if image.size}
 
 
@@ -158,6 +178,8 @@ def _decode(data) -> tuple[Image.Image, float]:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise PhotoError(MESSAGES["too_big"].format(reason="too many pixels")) from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            if _is_heif(raw) and (not HEIF_READABLE or isinstance(exc, UnidentifiedImageError)):
+                raise PhotoError(MESSAGES["heic"]) from None
             raise PhotoError(MESSAGES["unreadable"].format(reason=_reason(exc))) from None
     width, height = picture.size
     if width * height > MAX_PIXELS:
@@ -166,7 +188,7 @@ def _decode(data) -> tuple[Image.Image, float]:
     try:
         picture.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at 1/2–1/8 size directly
         picture = ImageOps.exif_transpose(picture)
-        picture = _on_white(picture)
+        picture = _on_white(_eight_bit(picture))
         picture.thumbnail((MAX_SIDE, MAX_SIDE), Image.BOX)  # area averaging, keeps the aspect ratio
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupt pixel data
         raise PhotoError(MESSAGES["unreadable"].format(reason=_reason(exc))) from None
@@ -188,6 +210,49 @@ def _reason(exc: Exception) -> str:
         return "not a known image format"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"damaged file: {text}"
+
+
+def _is_heif(raw: bytes) -> bool:
+    """The bytes start like a HEIF file: an ISO BMFF `ftyp` box with a HEIF brand."""
+    return raw[4:8] == b"ftyp" and raw[8:12] in _HEIF_BRANDS
+
+
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
+
+
+def _eight_bit(picture: Image.Image) -> Image.Image:
+    """A grey image deeper than 8 bits → "L" at its real brightness; other modes unchanged.
+
+    Pillow's own conversion to "L"/"RGB" clips such values at 255, so a 16-bit PNG of a
+    digit on paper (paper ≈ 60,000) turned all white and read "Could not find a digit".
+    Scaling, by what the mode holds:
+
+    * "I;16…" (16-bit PNG, TIFF, PGM): 0–65,535 → 0–255 (÷ 257).
+    * "I" (32-bit integers; some 16-bit files open so): values within 0–255 are 8-bit and
+      kept, within 0–65,535 they are 16-bit (÷ 257), anything else is stretched from its
+      minimum to its maximum.
+    * "F" (32-bit float TIFF): within 0–1 they are unit floats (× 255), within 0–255 kept,
+      within 0–65,535 16-bit (÷ 257), anything else stretched from minimum to maximum.
+    """
+    if picture.mode in _SIXTEEN_BIT:
+        picture = picture.convert("I")  # value-preserving
+        low, high = 0, 65_535
+    elif picture.mode in ("I", "F"):
+        low, high = picture.getextrema()
+        if not (np.isfinite(low) and np.isfinite(high)):
+            raise ValueError("the image holds values that are not numbers")
+    else:
+        return picture
+    if low >= 0 and high <= 1 and picture.mode == "F":
+        scale, offset = 255.0, 0.0
+    elif low >= 0 and high <= 255:
+        scale, offset = 1.0, 0.0
+    elif low >= 0 and high <= 65_535:
+        scale, offset = 255 / 65_535, 0.0
+    else:
+        scale = 255 / max(high - low, 1e-12)
+        offset = -low * scale
+    return picture.point(lambda value: value * scale + offset).convert("L")
 
 
 def _on_white(picture: Image.Image) -> Image.Image:
@@ -251,9 +316,10 @@ def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
 # --- the path ---------------------------------------------------------------------------
 
 def read_photo(data) -> PhotoReading:
-    """A photo (JPEG/PNG bytes, a file-like object such as st.camera_input's or
-    st.file_uploader's value, a PIL image, or an (H, W[, 3|4]) uint8 array) → a
-    PhotoReading with every step. Never raises for bad pictures: see `PhotoReading`."""
+    """A photo (image file bytes in any format Pillow or pillow-heif opens, read by content;
+    a file-like object such as st.camera_input's or st.file_uploader's value; a PIL image;
+    or an (H, W[, 3|4]) uint8 array) → a PhotoReading with every step. Never raises for
+    bad pictures: see `PhotoReading`."""
     try:
         picture, scale = _decode(Image.fromarray(data) if isinstance(data, np.ndarray) else data)
     except PhotoError as exc:

@@ -109,19 +109,22 @@ class Predictor:
             return model(tf.reshape(images * scale, (-1, *input_shape)), training=False)
 
         self._forward = forward
+        self.output_kind = declared_output_kind(model)  # None: read from each batch's values
         if warm_up:
             self.probabilities(np.zeros((1, 28, 28, 1), np.float32))
 
     def probabilities(self, images) -> np.ndarray:
         """float32 (n, 10) for (n, 28, 28) or (n, 28, 28, 1) images, (10,) for one (28, 28)
-        image. Outputs that are not probabilities (a model ending in logits) get a softmax."""
+        image: each row a distribution over the ten digits, read from the model's outputs as
+        `as_probabilities` says (softmax outputs as they are, logits through a softmax, ten
+        sigmoid scores normalised)."""
         x = np.asarray(images, dtype=np.float32)
         single = x.shape in ((28, 28), (28, 28, 1), (784,))
         if x.size % 784 or x.size == 0:
             raise ValueError(f"Expected 28×28 images, got shape {np.shape(images)}.")
         x = x.reshape(-1, 28, 28, 1)
         outputs = [self._forward(x[start:start + CHUNK]).numpy() for start in range(0, len(x), CHUNK)]
-        probs = _as_probabilities(np.concatenate(outputs).astype(np.float32, copy=False))
+        probs = as_probabilities(np.concatenate(outputs).astype(np.float32, copy=False), self.output_kind)
         return probs[0] if single else probs
 
     def predict(self, image) -> Prediction:
@@ -129,13 +132,74 @@ class Predictor:
         return describe(self.probabilities(np.asarray(image).reshape(28, 28)), self.threshold)
 
 
-def _as_probabilities(outputs: np.ndarray) -> np.ndarray:
-    """Rows that already are probability distributions pass unchanged; others are logits."""
-    is_distribution = ((outputs >= 0).all(axis=1) & (outputs <= 1).all(axis=1)
-                       & (np.abs(outputs.sum(axis=1) - 1) < 1e-3))
-    if is_distribution.all():
-        return outputs
-    shifted = outputs - outputs.max(axis=1, keepdims=True)
+# What a model's ten outputs are, and how they become the distribution the app shows.
+PROBABILITIES, LOGITS, SIGMOID = "probabilities", "logits", "sigmoid"
+SUMS_TO_ONE = 1e-3  # a row of probabilities sums to 1 within float32 rounding of ten terms, and then some
+_ACTIVATION_KINDS = {"softmax": PROBABILITIES, "sigmoid": SIGMOID, "linear": LOGITS}
+
+
+def output_kind(outputs) -> str:
+    """What a batch of outputs (n, 10) is, from its values alone:
+
+    * "probabilities": every value in [0, 1] and every row sums to 1 (within SUMS_TO_ONE),
+      a softmax layer's output;
+    * "sigmoid": every value in [0, 1] but some row does not sum to 1: ten independent
+      scores, one per digit (a model ending in Dense(10, sigmoid), trained with binary
+      cross-entropy on one-hot labels);
+    * "logits": anything else (some value outside [0, 1]): unbounded scores for a softmax.
+
+    The batch is judged as a whole, so every row of it is read the same way."""
+    x = np.asarray(outputs, np.float64).reshape(-1, 10)
+    if not ((x >= 0).all() and (x <= 1).all()):
+        return LOGITS
+    return PROBABILITIES if (np.abs(x.sum(axis=1) - 1) < SUMS_TO_ONE).all() else SIGMOID
+
+
+def declared_output_kind(model) -> str | None:
+    """The output kind a Keras model declares with its last layer's activation (softmax →
+    "probabilities", sigmoid → "sigmoid", linear → "logits"; a Softmax layer →
+    "probabilities"), or None when it does not say (a custom layer, another activation):
+    then `output_kind` reads it from the values. The declaration decides the rare batch
+    whose values fit two kinds, e.g. logits that all happen to lie in [0, 1]."""
+    try:
+        layer = model.layers[-1]
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if type(layer).__name__ == "Softmax":
+        return PROBABILITIES
+    activation = getattr(layer, "activation", None)
+    name = getattr(activation, "__name__", None) if activation is not None else None
+    return _ACTIVATION_KINDS.get(str(name)) if name else None
+
+
+def as_probabilities(outputs: np.ndarray, kind: str | None = None) -> np.ndarray:
+    """Model outputs (n, 10) → float32 (n, 10), each row a distribution over the digits,
+    read as `kind` (PROBABILITIES, LOGITS or SIGMOID; None: `output_kind(outputs)`):
+
+    * probabilities pass unchanged;
+    * logits get a softmax;
+    * sigmoid scores are divided by their row's sum (a row of zeros becomes uniform).
+
+    Why sigmoid scores are normalised, not put through a softmax nor shown raw: a softmax
+    of scores in [0, 1] squeezes them towards 10% (field report: a 0.96 answer showed as 22%,
+    98.5% of MNIST test digits a "close call"; tests/test_sigmoid_models.py's model: 0.98 as
+    23%, 100%); raw scores are no distribution (they may sum to
+    0.3 or 2.5), while the bars, the confidence, the "close call" rule, the "not sure"
+    threshold and the saved drawings all read one. Dividing by the sum keeps the scores'
+    order and ratios, so the top digit and the runner-up are the model's own, and a clear
+    answer stays clear (0.96 among nine scores of ~0.01 shows as ~91%). The confidence
+    shown is this normalised top score, so it is the top bar; what it cannot show is a
+    model saying "none of these" with every score low, which normalising scales up."""
+    x = np.asarray(outputs, np.float32)
+    kind = kind or output_kind(x)
+    if kind == PROBABILITIES:
+        return x
+    if kind == SIGMOID:
+        sums = x.sum(axis=1, keepdims=True)
+        uniform = np.full_like(x, 0.1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(sums > 0, x / np.where(sums > 0, sums, 1), uniform).astype(np.float32)
+    shifted = x - x.max(axis=1, keepdims=True)
     softmax = np.exp(shifted)
     softmax /= softmax.sum(axis=1, keepdims=True)
-    return np.where(is_distribution[:, None], outputs, softmax).astype(np.float32)
+    return softmax.astype(np.float32)

@@ -3,13 +3,19 @@
 The app feeds every model [0, 1] pixels, as the Keras examples do. A model from a
 tutorial that trained on raw 0–255 pixels (letting a first BatchNormalization do the
 scaling) reads those at chance: measured 10.4% on 2,000 MNIST test digits. So an
-uploaded model is scored on a seeded sample of MNIST test digits under each scale and
-the one that works is kept: among scales reaching WORKS accuracy, the one with the
-lowest cross-entropy. Accuracy alone cannot tell them apart for a model that is nearly
-linear in its pixels (a softmax regression trained on 0–1 pixels still ranks digits
-about the same when fed 0–255, only wildly overconfident), but its loss can. The layout (flat 784, 28×28 or
-28×28×1) is the model's own
-input shape: Predictor reshapes to it, and no other layout can even run.
+uploaded model is scored on a seeded sample of MNIST test digits under each scale, its
+outputs read as the probabilities it means (softmax outputs, logits or ten sigmoid
+scores: `drawing.predict.as_probabilities`), and the scale that reads MORE digits is kept,
+among those reaching WORKS accuracy. Only when two scales read within TIE_MARGIN of each
+other does the lower cross-entropy decide: a model nearly linear in its pixels reads
+about as many digits either way (a softmax regression trained on 0–1 pixels: 85.6% of
+1,000 at 0–1, 85.7% at 0–255) but is wildly overconfident at the wrong scale (mean loss
+0.65 vs 3.74). Loss must not decide beyond that margin: for a model ending in ten
+sigmoid scores (read through a softmax, as before), the loss preferred raw pixels that
+read fewer digits (86.2% vs 89.3% of 1,000; the model of tests/test_sigmoid_models.py),
+and every drawing then showed 100%.
+The layout (flat 784, 28×28 or 28×28×1) is the model's own input shape: Predictor
+reshapes to it, and no other layout can even run.
 
     detect_convention(model, mnist, sample=1000)  -> InputConvention
     InputConvention.words()                       -> "expects raw 0–255 pixels, 28×28×1 images"
@@ -29,6 +35,9 @@ from digitstudio.pixels import to_unit
 UNKNOWN = "unknown"
 SAMPLE_SIZE = 1000  # MNIST test digits scored per candidate (≈0.1 s for an MLP, ≈1 s for the CNN)
 WORKS = 0.5  # below this on MNIST a candidate does not "work" (chance is 0.10)
+# Scales whose accuracies differ by at most this read about equally: 10 of 1,000 digits, about
+# the binomial standard error of one accuracy near 90% on 1,000 digits (0.95 points).
+TIE_MARGIN = 0.01
 _LAYOUTS = {(784,): "flat 784", (28, 28): "28×28", (28, 28, 1): "28×28×1"}
 _SCALE_WORDS = {"unit": "pixels scaled to 0–1", "raw": "raw 0–255 pixels"}
 
@@ -96,13 +105,14 @@ def layout_of(model: Any) -> str:
 
 def detect_convention(model: Any, mnist: Any | None, sample: int = SAMPLE_SIZE, seed: int = 0) -> InputConvention:
     """Score `sample` seeded MNIST test digits (mnist: data.mnist.MnistData) with each pixel
-    scale; of those reaching WORKS (50%) accuracy keep the one with the lowest mean
-    cross-entropy; "unknown" without MNIST or when no scale works. The layout is the
-    model's input shape."""
+    scale, outputs read by `as_probabilities`; of the scales reaching WORKS (50%) accuracy
+    keep the most accurate one, and among those within TIE_MARGIN of it the one with the
+    lowest mean cross-entropy; "unknown" without MNIST or when no scale works. The layout
+    is the model's input shape (ValueError when it is not a 28×28 layout)."""
     layout = layout_of(model)
     if mnist is None:
         return InputConvention(UNKNOWN, layout, source=UNKNOWN)
-    from digitstudio.drawing.predict import _as_probabilities  # a model ending in logits gets a softmax
+    from digitstudio.drawing.predict import as_probabilities  # logits: softmax; sigmoid scores: normalised
     from digitstudio.explain.inspection import predict_probabilities
 
     count = min(sample, len(mnist.x_test))
@@ -111,14 +121,17 @@ def detect_convention(model: Any, mnist: Any | None, sample: int = SAMPLE_SIZE, 
     accuracies, losses = {}, {}
     for scale in INPUT_SCALES:
         outputs = predict_probabilities(model, images * np.float32(PIXEL_FACTORS[scale]))
-        probs = _as_probabilities(outputs).astype(np.float64) if np.isfinite(outputs).all() else outputs
+        probs = as_probabilities(outputs).astype(np.float64) if np.isfinite(outputs).all() else outputs
         if not np.isfinite(probs).all():
             accuracies[scale], losses[scale] = 0.0, float("inf")
             continue
         accuracies[scale] = float((np.argmax(probs, axis=1) == labels).mean())
         losses[scale] = float(-np.log(np.clip(probs[np.arange(count), labels], 1e-12, 1.0)).mean())
     working = [scale for scale in INPUT_SCALES if accuracies[scale] >= WORKS]
-    scale = min(working, key=losses.get) if working else UNKNOWN
+    scale = UNKNOWN
+    if working:
+        best = max(accuracies[scale] for scale in working)
+        scale = min((s for s in working if best - accuracies[s] <= TIE_MARGIN + 1e-9), key=losses.get)
     return InputConvention(scale, layout, accuracies, losses, count, "detected")
 
 

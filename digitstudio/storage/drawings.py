@@ -19,10 +19,28 @@ Whose drawings (`Scope`): one person's, by nickname when they gave one (so it su
 a reload), else by browser session; or the class collection (every drawing labelled
 in classroom mode). No accounts and no personal data beyond the nickname.
 
-Every database fault (locked, full, read-only, corrupt, server down) is raised as
-`StoreUnavailable` with one line saying why: the app keeps reading digits and shows
-that line where the label control would be. Labelling faster than `RATE_LIMIT`
-drawings per `RATE_WINDOW` seconds per session raises `LabellingThrottled`.
+Every database fault (locked, full, read-only, corrupt, server down, server not
+answering) is raised as `StoreUnavailable` with one line saying why: the app keeps
+reading digits and shows that line where the label control would be. Labelling faster
+than `RATE_LIMIT` drawings per `RATE_WINDOW` seconds per session raises `LabellingThrottled`.
+
+Every database call has a deadline, so a server that accepts connections and never
+answers (or a PostgreSQL whose processes are paused) cannot hold a page's script:
+
+* SQLite: the busy timeout (`BUSY_TIMEOUT`; `PROBE_TIMEOUT_MS` for the health probe).
+* PostgreSQL through psycopg/psycopg2 (libpq parameters, `server_options()`): connecting
+  gives up after `CONNECT_TIMEOUT` s, a statement after `STATEMENT_TIMEOUT_MS` and a lock
+  wait after `LOCK_TIMEOUT_MS` (server side), TCP keepalives and `TCP_USER_TIMEOUT_MS`
+  notice a vanished host, waiting for a pooled connection gives up after `POOL_TIMEOUT` s.
+* Any server database, on the caller's side: each call runs on a helper thread and the
+  caller stops waiting after `CALL_DEADLINE` s (a paused server's kernel still answers
+  TCP, so nothing above ends a query already sent to it); a call that never returns keeps
+  its thread until the server answers or drops the connection, and at most `MAX_STUCK`
+  such calls wait at once, after which calls fail at once.
+
+`DrawingStore.health()` is what pages ask on every rerun: the last answer of `problem()`,
+refreshed on a background thread, never touching the database on the caller's thread;
+a probe without an answer after `HEALTH_DEADLINE` s turns labelling off.
 """
 
 from __future__ import annotations
@@ -60,7 +78,22 @@ RATE_LIMIT = 100  # drawings a session may label …
 RATE_WINDOW = 60.0  # … per this many seconds
 BUSY_TIMEOUT = 5.0  # seconds SQLite waits for another writer before giving up
 PROBE_TIMEOUT_MS = 200  # how long problem() waits for a lock held by someone else
-PROBE_INTERVAL = 2.0  # seconds a healthy probe is trusted: the Draw page asks on every stroke
+# A database that stops answering turns labelling off within PROBE_INTERVAL + HEALTH_DEADLINE
+# = 2 s of the next rerun that asks health() (the issue's bound); a healthy probe is one
+# rolled-back write of a few milliseconds, so one a second per server costs nothing.
+PROBE_INTERVAL = 1.0  # seconds a healthy probe is trusted: the Draw page asks on every stroke
+RETRY_INTERVAL = 1.0  # seconds a problem is trusted before health() probes again in the background
+HEALTH_DEADLINE = 1.0  # s: a health probe still unanswered after this turns labelling off
+FIRST_WAIT = 1.0  # s: health(wait=…) waits at most this (from the probe's start) for a first answer
+CONNECT_TIMEOUT = 2  # s, libpq's connect_timeout (its minimum: libpq reads 1 as 2)
+STATEMENT_TIMEOUT_MS = 5000  # PostgreSQL statement_timeout: no statement here takes 1% of it
+LOCK_TIMEOUT_MS = 3000  # PostgreSQL lock_timeout (row and advisory locks)
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 5, 2, 3  # s, s, probes: a dead host is noticed in ~11 s
+TCP_USER_TIMEOUT_MS = 10_000  # unacknowledged data for this long closes the connection (Linux)
+POOL_TIMEOUT = 2.0  # s waiting for a free pooled connection
+CALL_DEADLINE = 8.0  # s the caller waits for one server-database call (connect + statements)
+MAX_STUCK = 8  # calls past their deadline still waiting for the server; beyond that calls fail at once
+_LIBPQ_DRIVERS = ("psycopg", "psycopg2", "psycopg2cffi")  # PostgreSQL drivers that take libpq parameters
 _WRITE_OPTION = "digitstudio_write"  # execution option: this connection's transactions write
 _SCHEMA_LOCK_KEY = 4_420_110  # PostgreSQL advisory lock id held while creating/migrating
 
@@ -80,17 +113,51 @@ class LabellingThrottled(RuntimeError):
 # --- input clean-up ----------------------------------------------------------------------
 
 _NICKNAME_EXTRA = set(" -.'")
+_JOINERS = {"\u200c", "\u200d"}  # ZWNJ and ZWJ: format characters that change how Indic and Persian words read
 
 
 def clean_nickname(nickname: Any) -> str:
-    """A display-safe nickname: NFKC-normalised, tags dropped, only letters, digits,
-    spaces and -.' kept (so no markup or Markdown), whitespace collapsed, at most 24
-    characters; '' when nothing is left. '<b>Zoë</b>' → 'Zoë', 'x' * 10_000 → 'x' * 24."""
-    text = unicodedata.normalize("NFKC", str(nickname or ""))[: MAX_NICKNAME_CHARS * 8]
+    """A display-safe nickname in any script: NFC-normalised (so 'Zoë' typed as Z o e ◌̈
+    is the same name as 'Zoë'), tags dropped, then only letters, combining marks and
+    digits of every script (Unicode categories L*, M*, N*), spaces and the punctuation
+    -.' kept: control, format (bidi overrides, zero-width spaces) and symbol characters
+    and the rest of punctuation go, so nothing in it is markup or Markdown (`_` too: it
+    makes italics). ZWNJ/ZWJ stay between letters, where they change the word. Whitespace
+    collapsed, at most 24 code points, never cut inside a letter (its vowel signs and
+    virama-joined consonants go with it); '' when nothing is left.
+
+    NFC, not NFKC: compatibility folding merges different names ('①' and '1', 'ｗ' and
+    'w'), and names are compared exactly (case-sensitively, as before) on this form, so
+    two different names never share drawings: 'प्रिया' stays 'प्रिया', 'समन' and 'सुमन'
+    stay apart, '<b>Sam</b>' → 'Sam', 'x' * 10_000 → 'x' * 24."""
+    text = unicodedata.normalize("NFC", str(nickname or "")[: MAX_NICKNAME_CHARS * 16])
     text = re.sub(r"<[^>]*>", "", text)
-    kept = "".join(ch for ch in text
-                   if ch in _NICKNAME_EXTRA or unicodedata.category(ch)[0] in "LN" or ch.isspace())
-    return " ".join(kept.split())[:MAX_NICKNAME_CHARS].strip()
+    kept = []
+    for index, ch in enumerate(text):
+        category = unicodedata.category(ch)
+        if ch in _JOINERS:
+            after = text[index + 1] if index + 1 < len(text) else " "
+            if kept and unicodedata.category(kept[-1])[0] in "LM" and unicodedata.category(after)[0] in "LM":
+                kept.append(ch)
+        elif ch.isspace():
+            kept.append(" ")
+        elif ch in _NICKNAME_EXTRA or category[0] in "LMN":
+            kept.append(ch)
+    cleaned = " ".join("".join(kept).split())
+    return _cut(cleaned, MAX_NICKNAME_CHARS).strip()
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` code points, not inside a letter: the cut moves back
+    while the next code point is a combining mark or joiner, or the last one is a virama
+    (Unicode canonical combining class 9, which joins the next consonant to it)."""
+    if len(text) <= limit:
+        return text
+    cut = limit
+    while cut > 0 and (unicodedata.category(text[cut])[0] == "M" or text[cut] in _JOINERS
+                       or unicodedata.combining(text[cut - 1]) == 9):
+        cut -= 1
+    return text[:cut]
 
 
 def clean_session_id(session_id: Any) -> str:
@@ -255,6 +322,12 @@ _FAULTS = (
     ("malformed", "the drawings database file is corrupt; move it away to start afresh"),
     ("unable to open database", "the drawings database file cannot be opened (check the data folder)"),
     ("connection refused", "the drawings database server refused the connection"),
+    ("timeout expired", "the drawings database server did not answer in time (is it overloaded or paused?)"),
+    ("timed out", "the drawings database server did not answer in time (is it overloaded or paused?)"),
+    ("statement timeout", "the drawings database server took too long to answer"),
+    ("lock timeout", "the drawings database is busy (a lock was held too long); try again in a moment"),
+    ("queuepool limit", "too many labels are being saved at once; try again in a moment"),
+    ("server closed the connection", "the drawings database server closed the connection"),
     ("could not connect", "the drawings database server cannot be reached"),
     ("password authentication failed", "the drawings database refused the password in the database URL"),
     ("does not exist", "the database or user named in the database URL does not exist"),
@@ -274,6 +347,29 @@ def _unavailable(exc: BaseException) -> StoreUnavailable:
 
 # --- the store ----------------------------------------------------------------------------
 
+def _not_answering(seconds: float) -> StoreUnavailable:
+    return StoreUnavailable(f"Labelling is off: the drawings database did not answer within {seconds:g} s "
+                            "(drawing still works; labelling comes back when it answers).")
+
+
+def server_options(url: str) -> dict[str, Any]:
+    """The deadlines for a PostgreSQL URL whose driver takes libpq parameters (psycopg,
+    psycopg2), as SQLAlchemy `connect_args`; {} for other databases and drivers. A
+    parameter the URL sets itself (`?connect_timeout=10`, `?options=…`) is kept."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or (parsed.get_driver_name() or "psycopg2") not in _LIBPQ_DRIVERS:
+        return {}
+    wanted: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT,
+        "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}",
+        "keepalives": 1, "keepalives_idle": KEEPALIVE_IDLE, "keepalives_interval": KEEPALIVE_INTERVAL,
+        "keepalives_count": KEEPALIVE_COUNT, "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
+    }
+    return {name: value for name, value in wanted.items() if name not in parsed.query}
+
+
 def database_url(url: str | None = None, data_dir: str | os.PathLike | None = None) -> str:
     """The URL to use: `url`, else the DIGIT_STUDIO_DATABASE_URL setting, else the SQLite
     file in the data folder (`data_dir`, else the DIGIT_STUDIO_DATA setting)."""
@@ -288,15 +384,25 @@ class DrawingStore:
     """The labelled drawings. Thread-safe: one store (one connection pool) serves every
     session of a server. Opening never raises: a database fault shows up as
     StoreUnavailable from the first call that needs the database (`problem()` asks
-    without raising)."""
+    without raising; `health()` answers from a background probe without waiting).
+
+    call_deadline: seconds a caller waits for one call to a server database (SQLite's
+    own deadline is `busy_timeout`)."""
 
     def __init__(self, url: str | None = None, data_dir: str | os.PathLike | None = None,
                  rate_limit: int = RATE_LIMIT, rate_window: float = RATE_WINDOW,
-                 busy_timeout: float = BUSY_TIMEOUT, clock: Callable[[], float] = time.monotonic):
+                 busy_timeout: float = BUSY_TIMEOUT, clock: Callable[[], float] = time.monotonic,
+                 call_deadline: float = CALL_DEADLINE):
         self.url = database_url(url, data_dir)
         self.rate_limit, self.rate_window, self.clock = rate_limit, rate_window, clock
         self._healthy_until = 0.0  # problem() trusts its last healthy probe until then
         self.busy_timeout = busy_timeout
+        self.call_deadline = call_deadline
+        self._changes: dict[tuple[str, str] | None, int] = {}  # owner (None: anyone) → writes so far
+        self._stuck = 0  # calls still running past their deadline
+        self._health: tuple[str | None, float] | None = None  # (problem(), when) of the last probe
+        self._probing_since: float | None = None  # when the background probe in flight started
+        self._probed = threading.Condition()
         self._metadata, self._version, self._drawings = _tables()
         self._engine = None
         self._ready = False
@@ -320,7 +426,8 @@ class DrawingStore:
         from sqlalchemy import create_engine, event
 
         if not self.is_sqlite:
-            return create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=30)
+            return create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=30,
+                                 pool_timeout=POOL_TIMEOUT, connect_args=server_options(self.url))
         path = self.url.split("///", 1)[1] if "///" in self.url else ""
         if path and not path.startswith("file:") and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -367,6 +474,9 @@ class DrawingStore:
         lock, and SQLite's write lock plus one retry covers two servers starting at once."""
         if self._ready:
             return SCHEMA_VERSION
+        return self._bounded(self._ensure_schema, self.call_deadline)
+
+    def _ensure_schema(self) -> int:
         from sqlalchemy import exc as sa_exc
 
         with self._schema_lock:
@@ -379,7 +489,7 @@ class DrawingStore:
                 except StoreUnavailable:
                     raise
                 except (sa_exc.SQLAlchemyError, OSError) as exc:
-                    if attempt == 2:
+                    if attempt == 2 or not self.is_sqlite:  # PostgreSQL serialises on its advisory lock
                         raise _unavailable(exc) from None
                     time.sleep(0.2)  # another process may be creating the schema right now
         return SCHEMA_VERSION
@@ -410,14 +520,29 @@ class DrawingStore:
         labels anything. A healthy answer is trusted for PROBE_INTERVAL seconds (every
         session's strokes ask, and each probe is a write transaction that may wait up to
         ~0.2 s for the lock); a failed write forgets it at once, and a problem is always
-        probed afresh, so recovery shows on the next rerun."""
+        probed afresh, so recovery shows on the next rerun. Blocks the caller for at most
+        CONNECT_TIMEOUT + HEALTH_DEADLINE s (a server database) or the busy timeout (SQLite): pages ask
+        `health()` instead, which never blocks on the database."""
+        if self.clock() < self._healthy_until:
+            return None
+        return self._problem_now()
+
+    def _problem_now(self) -> str | None:
+        """problem() without its trusted healthy answer: always probes."""
+        try:
+            self._bounded(self._probe, min(self.call_deadline, CONNECT_TIMEOUT + HEALTH_DEADLINE))
+        except StoreUnavailable as exc:
+            return str(exc)
+        self._healthy_until = self.clock() + PROBE_INTERVAL
+        return None
+
+    def _probe(self) -> None:
         from sqlalchemy import exc as sa_exc
         from sqlalchemy import update
 
-        if self.clock() < self._healthy_until:
-            return None
         try:
-            self.ensure_schema()
+            if not self._ready:
+                self._ensure_schema()
             with self._writer() as connection:
                 if self.is_sqlite:  # ask, don't queue: a locked database answers within 0.2 s
                     connection.connection.driver_connection.execute(f"PRAGMA busy_timeout = {PROBE_TIMEOUT_MS}")
@@ -429,30 +554,114 @@ class DrawingStore:
                     if self.is_sqlite:
                         connection.connection.driver_connection.execute(
                             f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-        except StoreUnavailable as exc:
-            return str(exc)
         except (sa_exc.SQLAlchemyError, OSError) as exc:
-            return str(_unavailable(exc))
-        self._healthy_until = self.clock() + PROBE_INTERVAL
-        return None
+            raise _unavailable(exc) from None
+
+    def health(self, wait: float = 0.0) -> str | None:
+        """`problem()` as last probed, for pages to ask on every rerun: never waits for the
+        database on the caller's thread. When the answer is older than PROBE_INTERVAL
+        (healthy) or RETRY_INTERVAL (a problem), or a call failed since, one background
+        thread probes again; until it answers the last answer stands. A probe unanswered
+        for HEALTH_DEADLINE s turns labelling off (one line). Before any answer (a new
+        store, or after a failed call) the caller waits at most `wait` s, counted from the
+        probe's start, and then gets the "did not answer" line."""
+        now = time.monotonic()
+        with self._probed:
+            answer = self._health
+            stale = answer is None or now - answer[1] >= (PROBE_INTERVAL if answer[0] is None else RETRY_INTERVAL)
+            if stale and self._probing_since is None:
+                self._probing_since = now
+                threading.Thread(target=self._probe_in_background, name="drawings-health", daemon=True).start()
+            if answer is None and wait > 0:
+                self._probed.wait_for(lambda: self._health is not None,
+                                      timeout=max(0.0, (self._probing_since or now) + wait - now))
+                answer = self._health
+            since = self._probing_since
+        if since is not None and time.monotonic() - since >= HEALTH_DEADLINE:
+            return str(_not_answering(HEALTH_DEADLINE))
+        if answer is None:
+            return str(_not_answering(wait)) if wait > 0 else None
+        return answer[0]
+
+    def _probe_in_background(self) -> None:
+        try:
+            found = self._problem_now()
+        except Exception as exc:  # never let the health thread die silently
+            found = str(_unavailable(exc))
+        with self._probed:
+            self._health = (found, time.monotonic())
+            self._probing_since = None
+            self._probed.notify_all()
+
+    def _forget_health(self) -> None:
+        """A call failed: the next health() probes afresh and waits for it like a first one."""
+        self._healthy_until = 0.0
+        with self._probed:
+            self._health = None
+
+    def _bounded(self, call: Callable[[], Any], deadline: float):
+        """`call()` with a deadline on the caller's side for a server database (SQLite's is
+        its busy timeout, so it runs here): on a helper thread, waited for `deadline` s,
+        then StoreUnavailable ("did not answer"). Its exceptions are re-raised here."""
+        if self.is_sqlite:
+            return call()
+        with self._lock:
+            if self._stuck >= MAX_STUCK:
+                raise _not_answering(self.call_deadline)
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+        late = [False]
+
+        def work() -> None:
+            try:
+                outcome["value"] = call()
+            except BaseException as exc:  # handed to the caller
+                outcome["error"] = exc
+            finally:
+                with self._lock:
+                    done.set()
+                    if late[0]:
+                        self._stuck -= 1
+
+        threading.Thread(target=work, name="drawings-call", daemon=True).start()
+        if not done.wait(deadline):
+            with self._lock:
+                if not done.is_set():
+                    late[0] = True
+                    self._stuck += 1
+            if late[0]:
+                raise _not_answering(deadline)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
 
     def _run(self, work: Callable[[Any], Any], write: bool = True):
-        """Run `work(connection)` in one transaction; database errors → StoreUnavailable."""
+        """Run `work(connection)` in one transaction, within the call deadline; database
+        errors → StoreUnavailable."""
         from sqlalchemy import exc as sa_exc
 
-        try:
-            self.ensure_schema()
+        def call():
+            if not self._ready:
+                self._ensure_schema()
             if write:
                 with self._writer() as connection, connection.begin():
                     return work(connection)
             with self.engine.connect() as connection:
                 return work(connection)
+
+        try:
+            return self._bounded(call, self.call_deadline)
         except StoreUnavailable:
-            self._healthy_until = 0.0  # the next problem() probes again
+            self._forget_health()  # the next problem() and health() probe again
             raise
         except (sa_exc.SQLAlchemyError, OSError) as exc:
-            self._healthy_until = 0.0
+            self._forget_health()
             raise _unavailable(exc) from None
+
+    def transaction(self, work: Callable[[Any], Any], write: bool = True):
+        """`work(connection)` in one transaction of this database, within the call deadline,
+        database faults as StoreUnavailable: for other tables beside the drawings (board.py)."""
+        return self._run(work, write)
 
     # --- writing ----------------------------------------------------------------------
 
@@ -493,8 +702,22 @@ class DrawingStore:
                    confidence=confidence, model_id=str(model_id or "")[:MAX_MODEL_ID_CHARS],
                    canvas_png=canvas_png, image_png=image_png)
         new_id = self._run(lambda c: c.execute(insert(self._drawings).values(**row)).inserted_primary_key[0])
+        self._changed(Scope(session_id, nickname))
         return Drawing(id=int(new_id), **{k: v for k, v in row.items() if k not in ("canvas_png", "image_png")},
                        image=pixels, canvas_png=canvas_png)
+
+    def changes(self, scope: Scope) -> int:
+        """How many writes through this store (this server) may have changed `scope`'s
+        drawings so far: its owner's labels and deletions, plus every deletion whose owner
+        is unknown (by id without a scope, the class's, the teacher's reset). No database
+        call: a count cached with this number is current while it stays the same."""
+        with self._lock:
+            return self._changes.get(None, 0) + (0 if scope.whole_class else self._changes.get(_owner(scope), 0))
+
+    def _changed(self, scope: Scope | None) -> None:
+        key = None if scope is None or scope.whole_class else _owner(scope)
+        with self._lock:
+            self._changes[key] = self._changes.get(key, 0) + 1
 
     def _throttle(self, session_id: str) -> None:
         """A sliding window per session, in this process (a Streamlit session stays on
@@ -514,6 +737,23 @@ class DrawingStore:
                 for key in [k for k, times in self._recent.items() if not times or now - times[-1] > self.rate_window]:
                     del self._recent[key]
 
+    def adopt(self, session_id: str, nickname: str) -> int:
+        """Give a nickname to the drawings a session saved before it had one (they belonged
+        to the session alone: `Scope.person(session_id)`); returns how many."""
+        from sqlalchemy import update
+
+        session_id, nickname = clean_session_id(session_id), clean_nickname(nickname)
+        if not session_id or not nickname:
+            return 0
+        columns = self._drawings.c
+        statement = (update(self._drawings).where((columns.session_id == session_id) & (columns.nickname == ""))
+                     .values(nickname=nickname))
+        adopted = int(self._run(lambda c: c.execute(statement).rowcount))
+        if adopted:
+            self._changed(Scope(session_id, ""))
+            self._changed(Scope(session_id, nickname))
+        return adopted
+
     def delete(self, drawing_id: int, scope: Scope | None = None) -> bool:
         """Delete one drawing; with a person's scope only if it is theirs. False if there
         was none (or it is someone else's)."""
@@ -522,20 +762,29 @@ class DrawingStore:
         statement = delete(self._drawings).where(self._drawings.c.id == int(drawing_id))
         if scope is not None:
             statement = statement.where(self._where(scope))
-        return self._run(lambda c: c.execute(statement).rowcount) > 0
+        removed = self._run(lambda c: c.execute(statement).rowcount) > 0
+        if removed:
+            self._changed(scope)
+        return removed
 
     def delete_all(self, scope: Scope) -> int:
         """Delete every drawing in `scope` ("all of mine", or the class collection);
         returns how many."""
         from sqlalchemy import delete
 
-        return int(self._run(lambda c: c.execute(delete(self._drawings).where(self._where(scope))).rowcount))
+        removed = int(self._run(lambda c: c.execute(delete(self._drawings).where(self._where(scope))).rowcount))
+        if removed:
+            self._changed(scope)
+        return removed
 
     def clear_everything(self) -> int:
         """The teacher's reset: every drawing of every person and the class; returns how many."""
         from sqlalchemy import delete
 
-        return int(self._run(lambda c: c.execute(delete(self._drawings)).rowcount))
+        removed = int(self._run(lambda c: c.execute(delete(self._drawings)).rowcount))
+        if removed:
+            self._changed(None)
+        return removed
 
     # --- reading ----------------------------------------------------------------------
 
@@ -614,6 +863,11 @@ class DrawingStore:
                 self._engine.dispose()
                 self._engine = None
             self._ready = False
+
+
+def _owner(scope: Scope) -> tuple[str, str]:
+    """Whose drawings a person's scope matches (see DrawingStore._where): a nickname's, else a session's."""
+    return ("nickname", scope.nickname) if scope.nickname else ("session", scope.session_id)
 
 
 def _label(value: Any, name: str = "label", labels: tuple[int, ...] = LABELS) -> int:
