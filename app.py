@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.presenter import apply_style, join_url, presenter_toggle, presenting, show_join_code  # noqa: E402
+from ui.presenter import apply_style, class_join_link, presenter_toggle, presenting  # noqa: E402
 
 PRESENTING = presenting()
 # 420 px: room for the layer table's five columns (AUTO state: collapsed on phones); folded
@@ -25,11 +25,16 @@ from ui.streamlit_patch import keep_keras_state  # noqa: E402
 configure_tensorflow()  # DIGIT_STUDIO_TF_THREADS, if set: before any model loads
 keep_keras_state()  # no keras.backend.clear_session() after every rerun (see ui/streamlit_patch.py)
 
+from ui.board import current_challenge  # noqa: E402
 from ui.drawing import page_changed  # noqa: E402
+from ui.frame import page_header  # noqa: E402
 from ui.labels import nickname_input  # noqa: E402
-from ui.resources import active_predictor, classroom_mode  # noqa: E402
-from ui.sidebar import setup_query, training_form  # noqa: E402
+from ui.nickname import restore_nickname  # noqa: E402
+from ui.resources import active_predictor, active_ref, classroom_mode  # noqa: E402
+from ui.sidebar import training_form  # noqa: E402
+from ui.teach import teacher_login  # noqa: E402
 from ui.training_status import training_panel  # noqa: E402
+from ui.viewport import probe_viewport  # noqa: E402
 
 PAGES = [
     st.Page("views/draw.py", title="Draw", icon=":material/draw:", url_path="draw", default=True),
@@ -40,26 +45,33 @@ PAGES = [
     st.Page("views/runs.py", title="Runs", icon=":material/history:", url_path="runs"),
 ]
 
-locked = classroom_mode()
+# In classroom mode students train only within an open class challenge's budgets (ui/board.py).
+challenge = current_challenge() if classroom_mode() else None
+locked = classroom_mode() and challenge is None
 page = st.navigation(PAGES, position="top")
 page_changed(page.url_path)
-predictor, model_ref, model_warning = active_predictor()
+ON_DRAW = page.url_path in ("", "draw")
+if ON_DRAW:  # the canvas first: the Draw page loads the model (and TensorFlow) after drawing it
+    model_ref, model_loaded, model_warning = active_ref(), True, ""
+else:
+    predictor, model_ref, model_warning = active_predictor()
+    model_loaded = predictor is not None
 
-header, corner = st.columns([4, 1], vertical_alignment="top")
-with header:
-    st.title("✏️ Digit Studio")
-    st.caption("Draw a digit and a neural network trained on MNIST reads it. "
-               f"Model: **{model_ref.label if predictor is not None else 'none loaded'}**")
+restore_nickname()  # ?name=… in the address: before the sidebar's nickname field
 with st.sidebar:
     presenter_toggle()
+    teacher_login()  # classroom mode: the passcode lives here, never on the projected page
     nickname_input()
-    training_form(locked=locked)
+    training_form(locked=locked, challenge=challenge)
+    probe_viewport()  # the window's size, for the canvas and the projector's pictures
 if PRESENTING:
     apply_style()
-    with corner:
-        show_join_code(join_url(setup_query()))
+# One line on the projector (the Draw and Class pages show the QR code themselves), a
+# title and a caption elsewhere, and on a phone only the model's name.
+page_header(model_ref.label if model_loaded else "none loaded", PRESENTING,
+            class_join_link() if PRESENTING else "")
 # A model that is gone or broken: the Draw page says so itself beside the prediction.
-if model_warning and not (page.url_path in ("", "draw") and predictor is None):
+if model_warning:
     st.warning(model_warning, icon=":material/warning:")
 
 page.run()

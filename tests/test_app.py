@@ -1,66 +1,28 @@
 """The page logic through Streamlit's AppTest (no browser).
 
 AppTest cannot draw on the canvas component, so a drawing is put where the
-canvas puts it: session_state["drawing_rgba"] (RGBA pixels, 280×280).
+canvas puts it (testkit.apptest.set_drawing: RGBA pixels, 280×280).
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digitstudio.modeling.presets import PRESETS as PRESETS_FOR_TEST
 from digitstudio.modeling.spec import parse_layers as parse_layers_for_test
+from testkit.apptest import metric_value, metric_value_or_none, new_app, set_drawing, train_and_wait
+from testkit.canvas import canvas_from_digit, dot_canvas
+from testkit.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 SHIPPED = ROOT / "model" / "digit_cnn.keras"
 
-pytestmark = pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped model is missing")
-
-
-@pytest.fixture(autouse=True)
-def isolated_app(tmp_path_factory, mnist_path, monkeypatch):
-    """Each test: its own runs folder, MNIST from the local file, fresh shared caches."""
-    import streamlit as st
-
-    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path_factory.mktemp("runs")))
-    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-
-
-def canvas_from_digit(digit28: np.ndarray, size: int = 200, offset=(40, 40)) -> np.ndarray:
-    """An MNIST digit drawn large on a black 280×280 opaque canvas, like the app's canvas."""
-    canvas = np.zeros((280, 280, 4), np.uint8)
-    canvas[..., 3] = 255
-    big = np.asarray(Image.fromarray(digit28).resize((size, size), Image.BILINEAR))
-    y, x = offset
-    for channel in range(3):
-        canvas[y:y + size, x:x + size, channel] = big
-    return canvas
-
-
-def new_app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=120)
-
-
-def metric_value_or_none(at: AppTest, label: str) -> str | None:
-    return next((metric.value for metric in at.metric if metric.label == label), None)
-
-
-def metric_value(at: AppTest, label: str) -> str:
-    for metric in at.metric:
-        if metric.label == label:
-            return metric.value
-    raise AssertionError(f"no metric {label!r}; metrics: {[m.label for m in at.metric]}")
+pytestmark = [pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped model is missing"),
+              pytest.mark.usefixtures("isolated_app")]
 
 
 def test_empty_canvas_shows_dash_and_hint():
@@ -75,8 +37,7 @@ def test_drawn_digits_are_predicted(mnist):
     hits = 0
     picks = [int(np.flatnonzero(mnist.y_test == d)[0]) for d in (0, 1, 2, 3, 7)]
     for index in picks:
-        at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[index])
-        at.run()
+        set_drawing(at, canvas_from_digit(mnist.x_test[index])).run()
         assert not at.exception
         hits += metric_value(at, "Prediction") == str(mnist.y_test[index])
     assert hits >= 4, f"only {hits}/5 drawn digits read correctly"
@@ -84,19 +45,14 @@ def test_drawn_digits_are_predicted(mnist):
 
 def test_dot_asks_for_a_bigger_drawing():
     at = new_app().run()
-    dot = np.zeros((280, 280, 4), np.uint8)
-    dot[..., 3] = 255
-    dot[138:144, 138:144, :3] = 255
-    at.session_state["drawing_rgba"] = dot
-    at.run()
+    set_drawing(at, dot_canvas()).run()
     assert metric_value(at, "Prediction") == "–"
     assert any("bigger" in i.value for i in at.info)
 
 
 def test_clear_button_empties_the_drawing(mnist):
     at = new_app().run()
-    at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[0])
-    at.run()
+    set_drawing(at, canvas_from_digit(mnist.x_test[0])).run()
     assert metric_value(at, "Prediction") != "–"
     next(b for b in at.button if b.label == "Clear").click().run()
     assert metric_value(at, "Prediction") == "–"
@@ -110,31 +66,21 @@ def _set_quick_training(at: AppTest, preset: str = "seed-mlp", images: int = 600
     return at
 
 
-def _train_and_wait(at: AppTest, timeout: float = 120) -> dict:
-    from ui.resources import training_manager
-    from ui.session import JOB_KEY
-
-    next(b for b in at.sidebar.button if b.label == "Train").click().run()
-    assert not at.exception
-    job = at.session_state[JOB_KEY]
-    snapshot = training_manager().wait(job, timeout=timeout)
-    at.run()
-    return snapshot
-
-
 def test_train_from_sidebar_then_draw_with_new_model(mnist):
     at = _set_quick_training(new_app().run())
-    snapshot = _train_and_wait(at)
+    snapshot = train_and_wait(at)
     assert snapshot.state == "completed", snapshot
     assert not at.exception
     assert metric_value(at, "Test accuracy").endswith("%")
-    # the curves were drawn and the drawing page now uses the new run
-    assert len(at.get("arrow_vega_lite_chart")) >= 2 or at.session_state["active_model"].run_id
+    # a quick run reads fewer test digits than the shipped model: the panel says so and keeps the
+    # shipped model (training/verdict.py); one click makes the run read the drawings anyway
+    assert "active_model" not in at.session_state or at.session_state["active_model"].run_id is None
+    assert any("fewer than Shipped CNN" in i.value for i in at.info), [i.value for i in at.info]
+    next(b for b in at.button if b.label == "Draw with this run anyway").click().run()
     active = at.session_state["active_model"]
     assert active.run_id == snapshot.run_id
-    at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[0])
-    at.run()
-    assert snapshot.run_id in at.caption[0].value  # the page says which model reads drawings
+    set_drawing(at, canvas_from_digit(mnist.x_test[0])).run()
+    assert active.label in at.caption[0].value  # the page says which model reads drawings (its short name)
     assert metric_value(at, "Prediction") in list("0123456789")
 
 
@@ -146,10 +92,8 @@ def test_stop_ends_training_early_and_keeps_the_model():
     next(b for b in at.sidebar.button if b.label == "Train").click().run()
     job = at.session_state[JOB_KEY]
     manager = training_manager()
-    deadline = time.time() + 60
     # Stop acts "at the next batch": wait until batches are running (before that it cancels).
-    while not manager.snapshot(job).progress.batch and time.time() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: manager.snapshot(job).progress.batch, timeout=60)
     at.run()
     stop = [b for b in at.button if b.label == "Stop"]
     assert stop, "no Stop button while training"
@@ -158,7 +102,9 @@ def test_stop_ends_training_early_and_keeps_the_model():
     assert snapshot.state == "stopped", snapshot.message
     assert len(snapshot.history.get("loss", [])) < 20
     at.run()
-    assert at.session_state["active_model"].run_id == snapshot.run_id
+    # a stopped run keeps its model, but it replaces the model reading drawings only if it is as good
+    assert "active_model" not in at.session_state or at.session_state["active_model"].run_id is None
+    assert any(b.label == "Draw with this run anyway" for b in at.button)
 
 
 def test_invalid_layer_table_shows_error_and_trains_nothing():
@@ -179,7 +125,7 @@ def test_invalid_layer_table_shows_error_and_trains_nothing():
 
 def test_runs_are_listed_and_survive_a_reload():
     at = _set_quick_training(new_app().run())
-    snapshot = _train_and_wait(at)
+    snapshot = train_and_wait(at)
     at.switch_page("views/runs.py").run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -217,7 +163,7 @@ def test_try_a_test_digit_shows_a_real_mnist_digit_and_its_label(mnist):
 
 
 def test_a_photo_on_the_paper_page_shows_its_steps_and_is_read(mnist):
-    from photo_samples import bad_photos, good_photos
+    from testkit.photo_samples import bad_photos, good_photos
 
     at = new_app().run()
     at.switch_page("views/paper.py").run()
@@ -241,13 +187,13 @@ def test_an_edited_setup_trains_as_custom_everywhere(mnist):
 
     custom = PRESETS_FOR_TEST["seed-mlp"].spec.replace(layers=parse_layers_for_test("dense:32:relu"), epochs=1,
                                                        train_size=500)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(spec_to_query(custom))
-    at.run()
+    at = new_app(**spec_to_query(custom)).run()
     assert at.sidebar.selectbox(key="preset").value == "custom"
     next(b for b in at.sidebar.button if b.label == "Train").click().run()
     snapshot = training_manager().wait(at.session_state[JOB_KEY], timeout=120)
-    assert snapshot.label == "custom" and snapshot.run_id.endswith("-custom")
+    # the run says what it is (modeling/naming.py), not only "custom"
+    assert snapshot.label == "Dense 32 · RMSprop 0.001 · 1 ep · 500 images"
+    assert snapshot.run_id.endswith("-dense-32-rmsprop-0-001-1-ep-500-images")
     at.run()
     assert at.sidebar.selectbox(key="preset").value == "custom"
 
@@ -256,7 +202,7 @@ def test_sidebar_controls_default_to_the_setup_so_a_browser_drawing_them_early_s
     # A browser that draws a control before its session-state value arrives (a first run
     # cut short by a rerun) shows the control's default: it must be the setup, not the
     # control's minimum (which Check and Train would then send back).
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = new_app().run()
     preset = PRESETS_FOR_TEST[at.session_state["preset"]].spec
     epochs, batch = at.sidebar.number_input(key="f_epochs"), at.sidebar.number_input(key="f_batch_size")
     assert (epochs.proto.default, batch.proto.default) == (preset.epochs, preset.batch_size) != (1, 1)

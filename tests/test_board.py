@@ -137,3 +137,31 @@ def test_a_student_over_budget_is_refused_before_anything_trains(mnist_path, mon
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()
+
+
+def test_the_teacher_opens_a_challenge_on_the_class_page_and_the_board_shows_its_runs(isolated_app):
+    """Outside classroom mode everyone is the teacher: the Class page's form opens the
+    challenge, the board lists the class's runs best first, and the teacher can make one the
+    class's model."""
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("views/class_view.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.text_input(key="challenge_question").set_value("Best accuracy in 2 epochs")
+    at.number_input(key="challenge_max_epochs").set_value(2)
+    next(b for b in at.button if b.key == "open_challenge").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(h.value == "Challenge: Best accuracy in 2 epochs" for h in at.subheader)
+    from ui.board import class_board
+
+    challenge = class_board().current()
+    assert challenge is not None and challenge.max_epochs == 2
+    class_board().record(BoardRun("run-x", "Ada", "Dense 32 · Adam 0.001 · 2 ep", "completed", challenge.id,
+                                  test_accuracy=0.95, params=25_450, seconds=3.0))
+    class_board().record(BoardRun("run-y", "Leo", "Dense 64 · Adam 0.001 · 2 ep", "completed", challenge.id,
+                                  test_accuracy=0.97, params=50_890, seconds=4.0))
+    at.run()
+    board = next(frame.value for frame in at.dataframe if "who" in frame.value.columns)
+    assert list(board["who"]) == ["Leo", "Ada"]
+    next(b for b in at.button if b.key == "close_challenge").click().run()
+    assert class_board().current() is None
+    assert not any(h.value.startswith("Challenge:") for h in at.subheader)

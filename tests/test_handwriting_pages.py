@@ -4,59 +4,27 @@ model, and the Class page for the projector."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from digitstudio.training.finetune import FinetuneSettings
+from testkit.apptest import current_drawing, label, new_app, not_a_digit, set_drawing
+from testkit.canvas import canvas_from_digit
+from testkit.style_strokes import ISSUE_INPUTS, NON_DIGITS, render
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, mnist_path, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("DIGIT_STUDIO_DATA", str(tmp_path / "data"))
-    monkeypatch.delenv("DIGIT_STUDIO_DATABASE_URL", raising=False)
-    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-def canvas_of(digit28: np.ndarray) -> np.ndarray:
-    """An MNIST digit drawn big on the app's black 280×280 RGBA canvas."""
-    from PIL import Image
-
-    canvas = np.zeros((280, 280, 4), np.uint8)
-    canvas[..., 3] = 255
-    big = np.asarray(Image.fromarray(digit28).resize((200, 200), Image.BILINEAR))
-    canvas[40:240, 40:240, :3] = big[..., None]
-    return canvas
-
-
-def label(at: AppTest, canvas: np.ndarray, digit: int) -> AppTest:
-    at.session_state["drawing_rgba"] = canvas
-    at.run()
-    control = at.get("button_group")[0]
-    assert control.proto.label == "It was a"
-    return control.set_value(digit).run()
+pytestmark = pytest.mark.usefixtures("isolated_app")
 
 
 def test_it_was_a_saves_the_drawing_clears_the_canvas_and_counts(small_mnist):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = new_app().run()
     assert not at.get("button_group")  # an empty canvas cannot be labelled
-    at = label(at, canvas_of(small_mnist.x_test[0]), int(small_mnist.y_test[0]))
+    at = label(at, canvas_from_digit(small_mnist.x_test[0]), int(small_mnist.y_test[0]))
     assert not at.exception
-    assert at.session_state["drawing_rgba"] is None  # cleared, ready for the next
+    assert current_drawing(at) is None  # cleared, ready for the next
     assert any("Saved as a" in s.value for s in at.success)
     assert any("1 of your drawings saved" in c.value for c in at.caption)
-    at = label(at, canvas_of(small_mnist.x_test[1]), 3)
+    at = label(at, canvas_from_digit(small_mnist.x_test[1]), 3)
     assert any("2 of your drawings saved" in c.value for c in at.caption)
 
 
@@ -64,11 +32,11 @@ def test_your_handwriting_shows_them_and_teaches_the_model(small_mnist, monkeypa
     import ui.teach as handwriting
 
     monkeypatch.setattr(handwriting, "TEACH_SETTINGS", FinetuneSettings(steps=8, epochs=2, batch_size=16))
-    at = AppTest.from_file(APP, default_timeout=180).run()
+    at = new_app(timeout=180).run()
     at.sidebar.text_input(key="nickname").input("<b>Sam</b>").run()
     assert at.session_state["nickname"] == "Sam"  # markup stripped
     for i in range(12):
-        at = label(at, canvas_of(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
+        at = label(at, canvas_from_digit(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
     at.switch_page("views/handwriting.py").run()
     assert not at.exception
     assert any("reads your digits" in m.label for m in at.metric)
@@ -95,8 +63,8 @@ def test_your_handwriting_shows_them_and_teaches_the_model(small_mnist, monkeypa
 
 
 def test_the_teach_button_waits_for_ten_digits(small_mnist):
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at = label(at, canvas_of(small_mnist.x_test[0]), int(small_mnist.y_test[0]))
+    at = new_app().run()
+    at = label(at, canvas_from_digit(small_mnist.x_test[0]), int(small_mnist.y_test[0]))
     at.switch_page("views/handwriting.py").run()
     teach = next(b for b in at.button if b.label == "Teach the model")
     assert teach.disabled and "at least 10" in teach.help
@@ -106,9 +74,9 @@ def classroom_student(small_mnist, monkeypatch, n: int) -> AppTest:
     """A student in classroom mode (teacher passcode "owl") who labelled n MNIST test digits."""
     monkeypatch.setenv("DIGIT_STUDIO_CLASSROOM", "1")
     monkeypatch.setenv("DIGIT_STUDIO_TEACHER_PASSCODE", "owl")
-    student = AppTest.from_file(APP, default_timeout=180).run()
+    student = new_app(timeout=180).run()
     for i in range(n):
-        student = label(student, canvas_of(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
+        student = label(student, canvas_from_digit(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
     return student
 
 
@@ -140,7 +108,7 @@ def test_in_classroom_mode_the_teachers_fine_tune_becomes_the_class_model_and_st
     teach = next(b for b in student.button if b.label == "Teach the model")
     assert teach.disabled and "the teacher teaches it on the Class page" in teach.help  # training is off
 
-    teacher = AppTest.from_file(APP, default_timeout=180).run()
+    teacher = new_app(timeout=180).run()
     teacher.switch_page("views/class_view.py").run()
     teacher.text_input(key="_teacher_passcode").input("owl").run()
     next(b for b in teacher.button if b.label == "Teach the model on the class's digits").click().run()
@@ -152,8 +120,8 @@ def test_in_classroom_mode_the_teachers_fine_tune_becomes_the_class_model_and_st
     assert default_ref().run_id == snapshot.run_id  # everyone draws with it now
     assert teacher.session_state["active_model"].run_id == snapshot.run_id
     assert any("everyone in the class now draws with this model" in s.value for s in teacher.success)
-    newcomer = AppTest.from_file(APP, default_timeout=180).run()
-    assert "(class fine-tune of shipped CNN on " in newcomer.caption[0].value  # "Model: …" under the title
+    newcomer = new_app(timeout=180).run()
+    assert "Class model (fine-tune of shipped CNN on " in newcomer.caption[0].value  # "Model: …" under the title
 
 
 def test_the_per_digit_chart_leaves_out_digits_never_drawn_and_marks_no_hardest_when_all_are_right():
@@ -170,16 +138,12 @@ def test_the_per_digit_chart_leaves_out_digits_never_drawn_and_marks_no_hardest_
 
 
 def test_refused_drawings_cannot_be_labelled_and_a_not_sure_is_not_praised():
-    from style_strokes import ISSUE_INPUTS, render
-
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.session_state["drawing_rgba"] = render([[(140, 140)]])  # a dot: refused as too small
-    at.run()
+    at = new_app().run()
+    set_drawing(at, render([[(140, 140)]])).run()  # a dot: refused as too small
     assert not at.exception and any("small" in i.value for i in at.info)
     assert not at.get("button_group")  # nothing to label: a refused drawing is no digit to learn from
 
-    at.session_state["drawing_rgba"] = render(ISSUE_INPUTS["letter A"][1])
-    at.run()
+    set_drawing(at, render(ISSUE_INPUTS["letter A"][1])).run()
     assert at.metric[0].value == "?"
     # ~10% on every digit: no "closest" digits to name (the chart highlights none either)
     assert [i.value for i in at.info] == [
@@ -191,43 +155,34 @@ def test_refused_drawings_cannot_be_labelled_and_a_not_sure_is_not_praised():
 
 
 def test_a_frame_along_the_canvas_edge_is_read_not_refused_as_mostly_ink():
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = new_app().run()
     frame = np.zeros((280, 280, 4), np.uint8)
     frame[..., 3] = 255  # the canvas as the browser sends it: opaque black
     frame[:18, :, :3] = frame[-18:, :, :3] = frame[:, :18, :3] = frame[:, -18:, :3] = 255
-    at.session_state["drawing_rgba"] = frame
-    at.run()
+    set_drawing(at, frame).run()
     assert not at.exception
     assert not any("mostly ink" in i.value for i in at.info)
     assert at.metric[0].value != "–"  # read (a digit or "?"), not refused
-
-
-def not_a_digit(at: AppTest, canvas: np.ndarray) -> AppTest:
-    at.session_state["drawing_rgba"] = canvas
-    at.run()
-    return next(b for b in at.button if b.label == "Not a digit").click().run()
 
 
 def test_not_a_digit_is_saved_shown_and_taught(small_mnist, monkeypatch):
     # A letter A gets "?"; "Not a digit" saves it (label 10) and clears the canvas. With ten
     # digits and four non-digits, Your handwriting scores and shows them apart, and Teach the
     # model trains on both: the run and its report say so.
-    from style_strokes import ISSUE_INPUTS, NON_DIGITS, render
-
     import ui.teach as handwriting
     from digitstudio.data.extra import NOT_A_DIGIT
 
     monkeypatch.setattr(handwriting, "TEACH_SETTINGS", FinetuneSettings(steps=8, epochs=2, batch_size=16))
-    at = AppTest.from_file(APP, default_timeout=180).run()
+    at = new_app(timeout=180).run()
     at.sidebar.text_input(key="nickname").input("Sam").run()
     at = not_a_digit(at, render(ISSUE_INPUTS["letter A"][1]))
-    assert not at.exception and at.session_state["drawing_rgba"] is None
+    assert not at.exception and current_drawing(at) is None
     assert [x.value for x in at.success] == ["Saved as not a digit — the model was not sure either."]
     assert any("1 of your drawings saved" in c.value for c in at.caption)
     for drawing in (ISSUE_INPUTS["plus"][1], NON_DIGITS["letter"][0], NON_DIGITS["shape"][0]):
         at = not_a_digit(at, render(drawing))
     for i in range(10):
-        at = label(at, canvas_of(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
+        at = label(at, canvas_from_digit(small_mnist.x_test[i]), int(small_mnist.y_test[i]))
     store = handwriting.drawing_store()
     assert store.counts(handwriting.Scope.person("any", "Sam"))[NOT_A_DIGIT] == 4
 
@@ -256,8 +211,8 @@ def test_not_a_digit_is_saved_shown_and_taught(small_mnist, monkeypatch):
 
 
 def test_a_wrong_tap_is_undone_with_one_click(small_mnist):
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at = label(at, canvas_of(small_mnist.x_test[0]), 4 if small_mnist.y_test[0] != 4 else 5)
+    at = new_app().run()
+    at = label(at, canvas_from_digit(small_mnist.x_test[0]), 4 if small_mnist.y_test[0] != 4 else 5)
     assert any("1 of your drawings saved" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Undo label").click().run()
     assert not at.exception

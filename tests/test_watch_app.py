@@ -10,36 +10,23 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from digitstudio.modeling.spec import ModelSpec, parse_layers
+from testkit.apptest import WAIT, new_app, set_drawing
+from testkit.canvas import canvas_from_digit
+from testkit.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-WAIT = 120
 LONG = ModelSpec(layers=parse_layers("dense:16:relu"), epochs=100, batch_size=16, train_size=2000)
 
 pytestmark = pytest.mark.skipif(not (ROOT / "model" / "digit_cnn.keras").exists(), reason="no shipped model")
 
 
 @pytest.fixture(autouse=True)
-def isolated_app(tmp_path_factory, mnist_path, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path_factory.mktemp("runs")))
-    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
-    monkeypatch.delenv("DIGIT_STUDIO_CLASSROOM", raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
+def no_training_left(isolated_app):
+    """conftest.py's isolated_app, and no training left running after a test."""
     yield
     from ui.resources import training_manager
 
     training_manager().shutdown(wait=True, timeout=WAIT)
-    st.cache_resource.clear()
-
-
-def wait_until(condition, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def button(at: AppTest, label: str):
@@ -56,7 +43,7 @@ def test_pause_step_change_the_rate_resume_and_replay_from_the_panel():
     from ui.resources import training_manager
     from ui.session import JOB_KEY
 
-    at = AppTest.from_file(APP, default_timeout=WAIT).run()
+    at = new_app().run()
     at.sidebar.number_input(key="f_train_size").set_value(2000)
     at.sidebar.number_input(key="f_epochs").set_value(100)
     at.sidebar.number_input(key="f_batch_size").set_value(16)
@@ -114,7 +101,7 @@ def test_the_panel_offers_controls_only_to_the_session_that_started_the_job(monk
     from ui.resources import training_manager
     from ui.session import JOB_KEY
 
-    at = AppTest.from_file(APP, default_timeout=WAIT).run()
+    at = new_app().run()
     manager = training_manager()
     job = manager.submit(LONG, owner="someone-else")
     wait_until(lambda: manager.snapshot(job).progress.batch > 0)
@@ -139,17 +126,18 @@ def test_the_panel_offers_controls_only_to_the_session_that_started_the_job(monk
 
 def test_find_a_learning_rate_fills_the_sidebar_control():
     from ui.resources import training_manager
-    from ui.session import JOB_KEY
+    from ui.session import JOB_KEY, RANGE_KEY
 
-    at = AppTest.from_file(APP, default_timeout=WAIT).run()
+    at = new_app().run()
     at.sidebar.number_input(key="f_train_size").set_value(2000)
     next(b for b in at.sidebar.button if b.label == "Find a learning rate").click().run()
     assert not at.exception
-    job = at.session_state[JOB_KEY]
+    job = at.session_state[RANGE_KEY]
+    assert JOB_KEY not in at.session_state  # the search is not the session's training
     snapshot = training_manager().wait(job, WAIT)
     assert snapshot.kind == "lr_range" and snapshot.details["suggestion"], snapshot.message
     at.run()
-    use = next(b for b in at.button if b.label.startswith("Use "))
+    use = next(b for b in at.sidebar.button if b.label.startswith("Use "))  # under Learning rate
     use.click().run()
     expected = float(f"{snapshot.details['suggestion']:.2g}")
     assert at.sidebar.number_input(key="f_learning_rate").value == pytest.approx(expected)
@@ -190,10 +178,7 @@ def _drawing_page() -> None:
 
 
 def test_submission_drawing_is_the_drawing_as_the_model_sees_it(mnist):
-    from test_app import canvas_from_digit
-
     at = AppTest.from_function(_drawing_page, default_timeout=WAIT).run()
     assert at.markdown[0].value == "none"  # nothing drawn
-    at.session_state["drawing_rgba"] = canvas_from_digit(mnist.x_test[0])
-    at.run()
+    set_drawing(at, canvas_from_digit(mnist.x_test[0])).run()
     assert at.markdown[0].value.startswith("(28, 28) float32")

@@ -19,8 +19,9 @@ try:  # The component registers itself with the running Streamlit server on impo
 except Exception:  # pragma: no cover - only outside a Streamlit runtime
     st_canvas = None
 
-CANVAS_SIZE = 280  # px, square
-BRUSH_WIDTH = 18  # px: ~ MNIST's stroke relative to its 20 px digit box, at 10× scale
+CANVAS_SIZE = 280  # px, square: the default; a page may pass another size to canvas()
+BRUSH_WIDTH = 18  # px on a CANVAS_SIZE canvas (~ MNIST's stroke relative to its 20 px digit box); scaled with it
+_SIZE_KEY_PX = "_canvas_px"  # the size the canvas's strokes were drawn at
 BACKGROUND = 0  # the canvas's black (background_color "#000000"), as a grey level
 DRAWING_KEY = "drawing_rgba"  # session_state: the latest canvas pixels (RGBA, 280×280×4 uint8) or None
 _LAST_SENT = "_canvas_last_sent"
@@ -86,16 +87,22 @@ def page_changed(page: str) -> None:
         st.session_state[_INITIAL] = st.session_state.get(_STROKES)
 
 
-def canvas() -> None:
-    """Show the canvas and keep session_state[DRAWING_KEY] in step with what it sends."""
+def canvas(size: int = CANVAS_SIZE) -> None:
+    """Show the canvas, `size` px square (the brush scales with it: the 28×28 recipe crops
+    and rescales, so the size changes nothing about reading), and keep
+    session_state[DRAWING_KEY] in step with what it sends. Strokes drawn at another size
+    are dropped (a phone turned sideways starts a fresh canvas)."""
     if st_canvas is None:
         st.info("The drawing canvas is not available in this environment.")
         return
+    if st.session_state.get(_SIZE_KEY_PX, size) != size:
+        clear_drawing()
+    st.session_state[_SIZE_KEY_PX] = size
     st.html(_HIDE_EDIT, unsafe_allow_javascript=True)
     result = st_canvas(
-        stroke_width=BRUSH_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
-        width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
-        return_image_data=True, key=f"canvas-{st.session_state.get(_CANVAS_GEN, 0)}",
+        stroke_width=max(4, round(BRUSH_WIDTH * size / CANVAS_SIZE)), stroke_color="#FFFFFF",
+        background_color="#000000", width=size, height=size, drawing_mode="freedraw",
+        return_image_data=True, key=f"canvas-{st.session_state.get(_CANVAS_GEN, 0)}-{size}",
         initial_drawing=st.session_state.get(_INITIAL),
     )
     sent = result._image_data_url  # only changes when the browser sends a new drawing

@@ -62,12 +62,22 @@ def model_view_image(image28: np.ndarray, size: int = 140) -> Image.Image:
     return enlarge(digit_pixels(image28), size)
 
 
-def picture_row(pictures: list[np.ndarray], captions: list[str], size: int, gap: int = 8) -> None:
+def picture_row(pictures: list[np.ndarray], captions: list[str], size: int, gap: int = 8,
+                marks: list[str | None] | None = None) -> None:
     """Several small pictures side by side, size px wide each. Streamlit lays an image list
-    edge to edge, so each picture gets a transparent margin: tiles stay apart in any theme."""
+    edge to edge, so each picture gets a transparent margin: tiles stay apart in any theme.
+    `marks`: a CSS-style hex colour per picture (or None) for a frame around it, e.g. red
+    around the digits the model misread."""
     tiles = []
-    for pixels in pictures:
+    for index, pixels in enumerate(pictures):
         tile = enlarge(pixels, size).convert("RGBA")
+        mark = marks[index] if marks else None
+        if mark:
+            width = max(3, size // 16)
+            framed_tile = Image.new("RGBA", tile.size, mark)
+            framed_tile.paste(tile.resize((tile.width - 2 * width, tile.height - 2 * width), Image.NEAREST),
+                              (width, width))
+            tile = framed_tile
         framed = Image.new("RGBA", (tile.width + gap, tile.height), (0, 0, 0, 0))
         framed.paste(tile, (gap // 2, 0))
         tiles.append(framed)

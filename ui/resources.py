@@ -5,9 +5,12 @@ session's "active model". Streamlit-only glue; the logic lives in digitstudio/."
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -16,9 +19,11 @@ from digitstudio.drawing.predict import Predictor
 from digitstudio.explain.convention import pixel_factor
 from digitstudio.settings import SETTING, settings
 from digitstudio.storage.model_files import ModelFileError, load_predictor
-from digitstudio.storage.runs import RunStatus, RunStore
-from digitstudio.training.queue import TrainingManager
+from digitstudio.storage.runs import RunKind, RunStatus, RunStore, run_kind
 from ui.words import counted
+
+if TYPE_CHECKING:  # the queue imports Keras: loaded with the first training, not before the canvas
+    from digitstudio.training.queue import TrainingManager
 
 ACTIVE_KEY = "active_model"  # session_state: ModelRef of this session's model
 
@@ -59,8 +64,20 @@ def run_store() -> RunStore:
 
 @st.cache_resource
 def training_manager() -> TrainingManager:
-    """One queue per server: at most DIGIT_STUDIO_MAX_TRAININGS trainings at once."""
-    return TrainingManager(run_store(), _mnist_for_training)
+    """One queue per server: at most DIGIT_STUDIO_MAX_TRAININGS trainings at once, each in a
+    lower-priority child process (DIGIT_STUDIO_TRAINING_WORKERS=process, the default), which
+    loads MNIST itself, or in this process (thread)."""
+    from digitstudio.training.queue import TrainingManager
+
+    chosen = settings()
+    if chosen.ray_address:  # every training on the cluster, as many at once as it has CPUs
+        from digitstudio.training.cluster import RayCluster
+
+        return TrainingManager(run_store(), _mnist_for_training, max_concurrent=chosen.max_trainings,
+                               cluster=RayCluster(chosen.ray_address, _mnist_for_training))
+    in_process = chosen.training_workers == "thread"
+    return TrainingManager(run_store(), _mnist_for_training,
+                           process_data=None if in_process else functools.partial(load_mnist))
 
 
 def mnist_problem() -> str:
@@ -87,21 +104,37 @@ class ModelRef:
     input_scale: float = 1.0  # the model's [0, 1] pixels are multiplied by this (255 for raw-pixel models)
 
 
+def model_name(run: dict) -> str:
+    """A run's short name for headers and captions (the id stays in Runs): "Class model"
+    (the teacher's Teach the model on Class), "Your model" (a fine-tune on one person's
+    drawings), "Uploaded model" or "Trained model"."""
+    kind = run_kind(run)
+    if kind is RunKind.CLASS_FINETUNE:
+        return "Class model"
+    if kind is RunKind.FINETUNE:
+        return "Your model"
+    if kind is RunKind.UPLOAD or run.get("status") == RunStatus.UPLOADED:
+        return "Uploaded model"
+    return "Trained model"
+
+
 def run_ref(run: dict) -> ModelRef:
     """A run's model (from its record), labelled the same wherever the page offers it:
-    its id, then what it is, e.g. "… (fine-tune of shipped CNN on 40 drawn digits, 99.4% test)"."""
+    its short name, then what it is, e.g. "Class model (fine-tune of shipped CNN on 40
+    drawn digits, 99.4% test)"."""
     details = []
-    if run.get("status") == RunStatus.UPLOADED:
-        details.append("an upload")
     if run.get("finetune"):
         trained, others = run["finetune"].get("user_digits_trained"), run["finetune"].get("user_not_digits_trained")
         drawn = " and ".join(part for part in (counted(trained, "drawn digit") if trained else "",
                                                counted(others, "not-a-digit drawing") if others else "") if part)
-        details.append((run.get("label") or "fine-tune") + (f" on {drawn}" if drawn else ""))
+        what = str(run.get("label") or "fine-tune").removeprefix("class ")
+        details.append(what + (f" on {drawn}" if drawn else ""))
+    elif run.get("label"):
+        details.append(str(run["label"]))
     if run.get("test_accuracy") is not None:
         details.append(f"{run['test_accuracy']:.1%} test")
     return ModelRef(path=str(run_store().model_path(run["id"])), run_id=run["id"], input_scale=pixel_factor(run),
-                    label=run["id"] + (f" ({', '.join(details)})" if details else ""))
+                    label=model_name(run) + (f" ({', '.join(details)})" if details else ""))
 
 
 def shipped_ref() -> ModelRef:
@@ -111,10 +144,19 @@ def shipped_ref() -> ModelRef:
                     label="Shipped CNN")
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=16)
+# Models kept loaded at once, least recently used dropped first. Each holds a Keras model and its
+# traced forward function: ~2 MB for the seed MLP, and the server's RSS grew by that with every
+# training a person drew with until 16 were kept (bench/memory_ui.py: +38 MB over 20 trainings).
+# Sessions draw with few models at once (the shipped one, the class's, each trainer's latest), and
+# one dropped too soon is only loaded again (~0.5 s).
+PREDICTORS_KEPT = 8
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=PREDICTORS_KEPT)
 def predictor_for(path: str, mtime: float, input_scale: float = 1.0) -> Predictor:
     """One Predictor per model file (and version of it), shared by all sessions, with the
-    "not sure" threshold recorded beside the model (none for a model without one)."""
+    "not sure" threshold recorded beside the model (none for a model without one); at most
+    PREDICTORS_KEPT at once."""
     return load_predictor(path, input_scale=input_scale)
 
 
@@ -162,3 +204,17 @@ def active_predictor() -> tuple[Predictor | None, ModelRef, str]:
     problems.append(f"No model could be loaded (check {SETTING['model'].env} or model/digit_cnn.keras): "
                     "train one in the sidebar or upload one in Runs.")
     return None, ref, " ".join(problems)
+
+
+def model_record(ref: ModelRef) -> dict:
+    """A model's record: its run's run.json, or the JSON beside a model file (the shipped
+    model's digit_cnn.json); {} when there is none."""
+    if ref.run_id:
+        try:
+            return run_store().get(ref.run_id)
+        except (LookupError, ValueError):
+            return {}
+    try:
+        return json.loads(Path(ref.path).with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return {}

@@ -5,6 +5,7 @@ table (digitstudio/modeling/spec.py FIELDS) and the layer catalogue."""
 from __future__ import annotations
 
 import json
+import socket
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -13,6 +14,7 @@ import streamlit as st
 from digitstudio.export.share import spec_from_query, spec_to_query
 from digitstudio.modeling.cli import command_line
 from digitstudio.modeling.layers import ACTIVATIONS, CATALOGUE, LAYER_TYPES, TABLE_COLUMNS
+from digitstudio.modeling.naming import run_name
 from digitstudio.modeling.presets import DEFAULT_PRESET, PRESETS, matching_preset
 from digitstudio.modeling.spec import (
     FIELD,
@@ -24,11 +26,13 @@ from digitstudio.modeling.spec import (
     layers_to_rows,
     validate,
 )
+from digitstudio.storage.board import Challenge, budget_problem
 from digitstudio.training.jobs import JobKind, JobLimitError, JobState
+from ui.board import class_board, current_challenge
 from ui.drawing import submission_drawing
 from ui.replay import range_test_chart
-from ui.resources import mnist_problem, training_manager
-from ui.session import DONE_KEY, JOB_KEY, RANGE_KEY, session_id, widget_key
+from ui.resources import classroom_mode, mnist_problem, training_manager
+from ui.session import DONE_KEY, JOB_KEY, NICKNAME_KEY, RANGE_KEY, session_id, widget_key
 
 PRESET_KEY = "preset"
 CUSTOM = "custom"  # the preset box's value once the setup no longer matches a preset
@@ -181,7 +185,7 @@ def _layer_editor() -> None:
     )
 
 
-def training_form(locked: bool = False) -> None:
+def training_form(locked: bool = False, challenge: Challenge | None = None) -> None:
     """The sidebar: preset, layer table, optimizer, learning rate, epochs, batch size…
 
     No st.form: each control commits its value when it changes (Enter in a number field
@@ -203,6 +207,9 @@ def training_form(locked: bool = False) -> None:
         return
     if link["spec"] is not None:
         st.caption("Filled in from the link you opened.")
+    if challenge is not None:
+        st.info(f"**Class challenge: {challenge.question}.** Budget: {challenge.budget_words()}. Your run goes "
+                "on the board on the Class page.", icon=":material/emoji_events:")
     data_problem = mnist_problem()
     if data_problem:
         st.warning(data_problem, icon=":material/cloud_off:")
@@ -241,6 +248,7 @@ def training_form(locked: bool = False) -> None:
         _check(st, "styles")
         _number(st, "negatives")
         _number(st, "negatives_mix")
+        _number(st, "negatives_weight")
         _number(st, "real_negatives")
         _number(st, "real_digits")
         _choice(st, "input_scale")
@@ -329,10 +337,20 @@ def _show_plan(spec: ModelSpec) -> None:
 
 
 def _start(spec: ModelSpec) -> None:
+    challenge = current_challenge() if classroom_mode() else None
+    if challenge is not None:  # a student's run in a class challenge: within its budgets, on its board
+        refusal = budget_problem(challenge, spec)
+        if refusal:
+            st.error(refusal, icon=":material/block:")
+            return
+        class_board()  # the board records the run whether or not anyone has it open
+    tags = {"challenge": challenge.id, "who": st.session_state.get(NICKNAME_KEY) or "anonymous",
+            "server": socket.gethostname()} if challenge is not None else None
     try:
         st.session_state[JOB_KEY] = training_manager().submit(
-            spec, label=setup_name(spec), owner=session_id(), drawing=submission_drawing(),
-            replace_kinds=(JobKind.LR_RANGE,))  # Train while a learning-rate search runs: the search stops
+            spec, label=run_name(spec), owner=session_id(), drawing=submission_drawing(),
+            replace_kinds=(JobKind.LR_RANGE,),  # Train while a learning-rate search runs: the search stops
+            tags=tags, max_seconds=challenge.max_seconds if challenge is not None else None)
     except JobLimitError as exc:
         st.warning(str(exc), icon=":material/hourglass:")
         return

@@ -9,9 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from digitstudio.data.extra import NOT_A_DIGIT
-from digitstudio.drawing.predict import not_sure_rows
-from digitstudio.explain.inspection import evaluation_from_probabilities
-from digitstudio.pixels import to_unit
 from digitstudio.storage.drawings import StoreUnavailable
 from digitstudio.training.finetune import MIN_DIGITS, holdout_split
 from digitstudio.training.jobs import JobState
@@ -19,6 +16,7 @@ from ui.charts import per_class_chart
 from ui.labels import drawing_store, my_scope
 from ui.pictures import picture_row
 from ui.resources import active_predictor, run_store, training_manager
+from ui.scoring import never_trained, reads_of, score, verdict
 from ui.session import JOB_KEY, NICKNAME_KEY
 from ui.teach import STUDENT_TEACH, TEACH_SETTINGS, is_teacher, teach
 from ui.words import counted
@@ -28,14 +26,16 @@ PER_DIGIT = 16  # drawings shown per digit
 
 def _gallery(drawings: dict, reads: dict[int, int | None]) -> None:
     """Each label's newest drawings; `reads`: drawing id → the digit the model reads,
-    None for "not sure"."""
+    None for "not sure" (a "?" is not a misread digit: it is counted apart)."""
     for label in (*range(10), NOT_A_DIGIT):
         shown = drawings.get(label) or []
         if not shown:
             continue
-        wrong = sum(d.id in reads and reads[d.id] != (None if label == NOT_A_DIGIT else label) for d in shown)
+        verdicts = [verdict(label, reads[d.id]) for d in shown if d.id in reads]
+        wrong, unsure = verdicts.count("misread"), verdicts.count("not sure")
         name = "Not a digit" if label == NOT_A_DIGIT else str(label)
-        st.markdown(f"**{name}** · {len(shown)} shown" + (f" · :red[{wrong} misread]" if wrong else ""))
+        st.markdown(f"**{name}** · {len(shown)} shown" + (f" · :red[{wrong} misread]" if wrong else "")
+                    + (f" · {unsure} “not sure”" if unsure else ""))
         pictures = [255 - d.image for d in shown]  # dark ink on white reads better on a projector
         picture_row(pictures, [_caption(d.id, label, reads) for d in shown], 64)
 
@@ -46,7 +46,9 @@ def _caption(drawing_id: int, label: int, reads: dict[int, int | None]) -> str:
     read = reads[drawing_id]
     if label == NOT_A_DIGIT:
         return f"#{drawing_id} not sure ✓" if read is None else f"#{drawing_id} read as {read} ✗"
-    return f"#{drawing_id} ✓" if read == label else f"#{drawing_id} read as {'?' if read is None else read} ✗"
+    if read is None:
+        return f"#{drawing_id} not sure ?"
+    return f"#{drawing_id} ✓" if read == label else f"#{drawing_id} read as {read} ✗"
 
 
 def _comparison(run: dict) -> None:
@@ -90,49 +92,65 @@ def handwriting_page() -> None:
     predictor, ref, _ = active_predictor()
     try:
         scope = my_scope()
-        x, y, ids = store.arrays(scope)
-        others, _, other_ids = store.arrays(scope, not_digits=True)
+        mine = list(reversed(store.list(scope, with_images=True)))  # oldest first, as arrays() gives them
         drawings = store.gallery(scope, per_digit=PER_DIGIT)
     except StoreUnavailable as exc:
         st.error(str(exc))
         return
+    digits = [d for d in mine if d.label != NOT_A_DIGIT]
+    others = [d for d in mine if d.label == NOT_A_DIGIT]
     st.subheader("Your handwriting")
     if not st.session_state.get(NICKNAME_KEY):
-        st.caption(":material/info: Without a nickname your digits belong to this browser tab: set one in the "
-                   "sidebar to find them again after a reload. (Anyone using the same nickname shares them.)")
-    if len(y) + len(others) == 0:
+        st.caption(":material/info: Without a nickname your digits belong to this browser tab: give one on the "
+                   "**Draw** page (or in the sidebar) to find them again after a reload. (Anyone using the same "
+                   "nickname shares them.)")
+    if not mine:
         st.info("No digits yet. On the **Draw** page, draw a digit and tap what it really was under "
                 "**It was a** (or **Not a digit** for a letter, a sign or a doodle): each one is saved here."
                 + ("" if st.session_state.get(NICKNAME_KEY) else " Saved some under a nickname before? Enter it "
-                   "in the sidebar to see them again."))
+                   "on the Draw page or in the sidebar to see them again."))
         return
     reads: dict[int, int | None] = {}
     if predictor is not None:
+        reads = reads_of(predictor, ref, mine)
+        scored, _, known = never_trained(mine, ref)
+        scores = score(scored, reads)
+        scores.left_out = len(digits) - sum(d.label != NOT_A_DIGIT for d in scored)
+        name = ref.label.split(" (")[0]
         left, right = st.columns([1.4, 2.5])
-        if len(y):
-            ev = evaluation_from_probabilities(predictor.probabilities(to_unit(x)).reshape(-1, 10), y)
-            reads = dict(zip(ids, ev.predictions.tolist()))
-            left.metric(f"{ref.label} reads your digits", f"{ev.accuracy:.0%}", counted(ev.n, "digit"),
-                        delta_color="off", delta_arrow="off")
-            pairs = ev.most_confused(3)
-            left.caption("Misread most: " + ", ".join(f"a {t} as {p} ({n}×)" for t, p, n in pairs) if pairs else
-                         "No misreads.")
-            right.altair_chart(per_class_chart(ev).properties(height=200), width="stretch")
-        if len(others):
-            probs = predictor.probabilities(to_unit(others)).reshape(-1, 10)
-            unsure = not_sure_rows(probs, predictor.threshold)
-            reads.update({i: None if u else int(d) for i, u, d in zip(other_ids, unsure, probs.argmax(axis=1))})
-            left.metric("Your non-digits called “not sure”", f"{unsure.mean():.0%}", counted(len(others), "drawing"),
+        if scores.n:
+            left.metric(f"{name} reads your digits", f"{scores.accuracy:.0%}",
+                        counted(scores.n, "digit") + (" it never trained on" if scores.left_out else ""),
+                        delta_color="off", delta_arrow="off",
+                        help="Right answers among your labelled digits this model never trained on; a “not sure” "
+                             "(?) is not a right answer")
+            pairs = scores.most_misread(3)
+            note = ("Misread most: " + ", ".join(f"a {t} as {p} ({n}×)" for t, p, n in pairs)) if pairs else \
+                "No misreads."
+            if scores.not_sure:
+                note += f" “Not sure” (?) to {counted(scores.not_sure, 'digit')}."
+            if scores.left_out:
+                note += f" The {counted(scores.left_out, 'digit')} it was taught are left out."
+            left.caption(note)
+            right.altair_chart(per_class_chart(scores.per_digit()).properties(height=200), width="stretch")
+        elif scores.left_out:
+            left.info(f"{name} was taught all {counted(scores.left_out, 'digit')} of yours: draw new ones to see "
+                      "how well it reads them.")
+        held_others = [d for d in scored if d.label == NOT_A_DIGIT and d.id in reads]
+        if held_others:
+            unsure = sum(reads[d.id] is None for d in held_others) / len(held_others)
+            left.metric("Your non-digits called “not sure”", f"{unsure:.0%}", counted(len(held_others), "drawing"),
                         delta_color="off", delta_arrow="off",
                         help="Drawings you saved as “Not a digit”: the share the model answers “?” "
                              "(top probability under its threshold)"
                              + ("" if predictor.threshold is not None else "; this model has no threshold"))
-    _teach_box(np.concatenate([y, np.full(len(others), NOT_A_DIGIT, y.dtype)]), predictor, ref)
+    labels = np.array([d.label for d in digits] + [NOT_A_DIGIT] * len(others), np.uint8)
+    _teach_box(labels, predictor, ref)
     job = training_manager().snapshot(st.session_state.get(JOB_KEY))
     if job is not None and job.state is JobState.COMPLETED and job.run_id and job.kind.is_finetune:
         _comparison(run_store().get(job.run_id))
     _gallery(drawings, reads)
-    _manage(scope, ids + other_ids)
+    _manage(scope, [d.id for d in digits] + [d.id for d in others])
 
 
 def _teach_box(labels: np.ndarray, predictor, ref) -> None:

@@ -10,6 +10,11 @@ The recipe:
 1. Hold out part of the person's digits, stratified by digit (`holdout_split`:
    20% of each digit, at least one, never a digit's last example; the not-a-digit
    drawings are one more class), to measure the gain on drawings the fine-tune never saw.
+   A class's drawings (`writers` given) are stratified by writer and digit: each
+   student's 7s give up a fifth of themselves, so the hold-out has every writer's hand
+   in it and one prolific student cannot fill it. The record names the held-out and the
+   trained drawings (`holdout["drawing_ids"]`, `holdout["trained_drawing_ids"]`), so a
+   page can score the model on drawings it never trained on (`trained_drawings`).
 2. Train a copy of the parent model (the parent is never changed: other sessions may
    be drawing with it) for `steps` gradient steps with Adam at a small learning rate.
    Every batch is half the person's training digits (cycled, each seen equally often,
@@ -130,17 +135,39 @@ class FinetuneResult(TrainResult):
 
 # --- the data -------------------------------------------------------------------------
 
-def holdout_split(y: Any, fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def holdout_split(y: Any, fraction: float = 0.2, seed: int = 0, writers: Any = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Stratified split of labels y → (train indices, hold-out indices), both sorted.
     Each digit with c ≥ 2 examples holds out max(1, round(fraction·c)) of them but
-    keeps at least one for training; a digit with one example trains only."""
+    keeps at least one for training; a digit with one example trains only.
+
+    With `writers` (one name per drawing: a class's nicknames or sessions) the strata are
+    writer and digit: each writer's drawings of a digit are split that way when there are
+    at least 1/fraction of them (5 at 20%), and the rest of a digit's drawings (writers
+    with only a few of it) are pooled and split the same way, so a class where everyone
+    drew each digit once or twice still holds about `fraction` out, not half; a digit
+    keeps at least one training drawing."""
     y = np.asarray(y).reshape(-1)
     if not 0.0 <= fraction < 1.0:
         raise FinetuneError(f"The hold-out fraction must be in [0, 1), not {fraction}.")
+    if writers is not None and len(list(writers)) != len(y):
+        raise FinetuneError(f"{len(list(writers))} writers for {len(y)} drawings.")
     rng = np.random.default_rng(seed)
+    strata = [np.flatnonzero(y == digit) for digit in np.unique(y)]
+    if writers is not None and fraction > 0:
+        # a writer's drawings of a digit too few to give up round(fraction·c) ≥ 1 of them
+        # (fewer than 1/fraction: 2 would give up half) join their digit's pool
+        smallest = max(2, math.ceil(1 / fraction - 1e-9))
+        names = np.asarray([str(w) for w in writers], dtype=object)
+        strata = []
+        for digit in np.unique(y):
+            pooled: list[int] = []
+            for writer in sorted(set(names[y == digit])):
+                members = np.flatnonzero((y == digit) & (names == writer))
+                (strata.append(members) if len(members) >= smallest else pooled.extend(members.tolist()))
+            strata.append(np.array(pooled, np.int64))
     held: list[int] = []
-    for digit in np.unique(y):
-        members = np.flatnonzero(y == digit)
+    for members in strata:
         if len(members) < 2 or fraction == 0:
             continue
         k = min(max(1, round(fraction * len(members))), len(members) - 1)
@@ -148,6 +175,31 @@ def holdout_split(y: Any, fraction: float = 0.2, seed: int = 0) -> tuple[np.ndar
     holdout = np.array(sorted(held), np.int64)
     train = np.setdiff1d(np.arange(len(y)), holdout)
     return train, holdout
+
+
+def trained_drawings(record: dict[str, Any], lookup=None) -> set[int] | None:
+    """The ids of the drawings a model was fine-tuned on, along its line of fine-tunes
+    (a fine-tune of a fine-tune trained on both's): from each record's
+    `finetune.holdout.trained_drawing_ids`; `lookup(run_id) -> record` finds a parent (a
+    missing parent adds nothing). set() for a model never fine-tuned here (the shipped
+    model, a training, an upload); None when a fine-tune in the line did not record its
+    trained drawings (runs from before this was recorded)."""
+    found: set[int] = set()
+    seen: set[str] = set()
+    while record and record.get("finetune"):
+        held = record["finetune"].get("holdout") or {}
+        if "trained_drawing_ids" not in held:
+            return None
+        found.update(int(i) for i in held["trained_drawing_ids"])
+        parent = str(record["finetune"].get("parent") or "")
+        if lookup is None or not parent or parent in seen:
+            break
+        seen.add(parent)
+        try:
+            record = lookup(parent) or {}
+        except (LookupError, ValueError, OSError):
+            break
+    return found
 
 
 def replay_plan(n_user: int, n_mnist: int, steps: int, batch_size: int, seed: int = 0
@@ -225,7 +277,7 @@ def check_digits(user_x: Any, user_y: Any, not_digits: Any = None) -> tuple[np.n
 def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, not_digits: Any = None,
              parent_threshold: float | None = None, parent_id: str = "",
              parent_spec: ModelSpec | dict | None = None, mnist_before: float | None = None,
-             drawing_ids: Any = None, settings: FinetuneSettings = FinetuneSettings(),
+             drawing_ids: Any = None, writers: Any = None, settings: FinetuneSettings = FinetuneSettings(),
              on_progress: ProgressFn | None = None, control: TrainingControl | None = None) -> FinetuneResult:
     """Fine-tune a copy of `model` (a Keras model reading (28, 28, 1) in [0, 1]) on the
     person's digits (x uint8 (n, 28, 28), y labels 0–9) and drawings labelled not a digit
@@ -241,14 +293,16 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, not_digits: An
     `mnist_before`: the parent's MNIST test accuracy when already known on this same test
     split (its run record's test_accuracy): saves one pass over the 10,000 test images.
     `drawing_ids` (one per drawing, the digits' then the not-a-digits', e.g. from
-    DrawingStore.arrays()) lets the report name the held-out drawings: holdout["drawing_ids"].
+    DrawingStore.arrays()) lets the report name the held-out drawings and the trained ones:
+    holdout["drawing_ids"], holdout["trained_drawing_ids"]. `writers` (one per drawing, in
+    the same order: who drew it) makes the hold-out one per writer and digit (a class's).
     """
     from digitstudio.training.fit import set_determinism
 
     x, y = check_digits(user_x, user_y, not_digits)
     if drawing_ids is not None and len(list(drawing_ids)) != len(y):
         raise FinetuneError(f"{len(list(drawing_ids))} drawing ids for {len(y)} digits.")
-    train_idx, holdout_idx = holdout_split(y, settings.holdout_fraction, settings.seed)
+    train_idx, holdout_idx = holdout_split(y, settings.holdout_fraction, settings.seed, writers)
     spec = finetune_spec(parent_spec, settings)
     set_determinism(settings.seed)
     tuned = _trainable_copy(model, settings.learning_rate)
@@ -297,9 +351,14 @@ def finetune(model, user_x: Any, user_y: Any, data: MnistData, *, not_digits: An
     say(Ended(status.value, message))
     counts = {int(d): int(np.sum(y_hold == d)) for d in range(10) if np.any(y_hold == d)}
     trained_others = int(np.sum(y[train_idx] == NOT_A_DIGIT))
-    holdout = {"indices": holdout_idx.tolist(), "counts": counts}
+    holdout = {"indices": holdout_idx.tolist(), "counts": counts,
+               "by": "writer and digit" if writers is not None else "digit"}
+    if writers is not None:
+        holdout["writers"] = len(set(str(w) for w in writers))
     if drawing_ids is not None:
-        holdout["drawing_ids"] = [int(i) for i in np.asarray(list(drawing_ids))[holdout_idx]]
+        ids = np.asarray(list(drawing_ids))
+        holdout["drawing_ids"] = [int(i) for i in ids[holdout_idx]]
+        holdout["trained_drawing_ids"] = [int(i) for i in ids[train_idx]]
     return FinetuneResult(
         model=tuned if status.keeps_model else None, spec=spec, status=status,
         history=history, test_loss=test_loss, test_accuracy=test_accuracy,
@@ -328,20 +387,25 @@ def finetune_spec(parent_spec: ModelSpec | dict | None, settings: FinetuneSettin
 def finetune_task(model, user_x: Any, user_y: Any, *, not_digits: Any = None,
                   parent_threshold: float | None = None, parent_id: str = "",
                   parent_spec: ModelSpec | dict | None = None, mnist_before: float | None = None,
-                  drawing_ids: Any = None, settings: FinetuneSettings = FinetuneSettings()):
+                  drawing_ids: Any = None, writers: Any = None, settings: FinetuneSettings = FinetuneSettings()):
     """Check the drawings now (FinetuneError) and return `task(data, on_progress, control)
     -> FinetuneResult`, the call a training queue makes once MNIST is loaded. The drawings
-    are copied, so later labels or deletes do not change a queued fine-tune."""
+    are copied, so later labels or deletes do not change a queued fine-tune. `drawing_ids`
+    and `writers` follow the drawings' order: the digits', then the not-a-digits'."""
     x, y = check_digits(user_x, user_y, not_digits)
     digits = y != NOT_A_DIGIT
     x, y, others = x[digits].copy(), y[digits].copy(), x[~digits].copy()
     drawing_ids = None if drawing_ids is None else [int(i) for i in drawing_ids]
+    writers = None if writers is None else [str(w) for w in writers]
+    if writers is not None and len(writers) != len(digits):
+        raise FinetuneError(f"{len(writers)} writers for {len(digits)} drawings.")
 
     def task(data: MnistData, on_progress: ProgressFn | None = None,
              control: TrainingControl | None = None) -> FinetuneResult:
         return finetune(model, x, y, data, not_digits=others, parent_threshold=parent_threshold,
                         parent_id=parent_id, parent_spec=parent_spec, mnist_before=mnist_before,
-                        drawing_ids=drawing_ids, settings=settings, on_progress=on_progress, control=control)
+                        drawing_ids=drawing_ids, writers=writers, settings=settings, on_progress=on_progress,
+                        control=control)
 
     return task
 
