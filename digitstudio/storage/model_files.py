@@ -16,13 +16,15 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
-
-import keras
+from typing import TYPE_CHECKING
 
 from digitstudio.drawing.predict import Predictor, not_sure_threshold
 from digitstudio.modeling.spec import MAX_PARAMS
 from digitstudio.storage.model_config import ConfigError, plan_from_config, read_config, stored_array_bytes
 from digitstudio.storage.runs import RECORD_FILE
+
+if TYPE_CHECKING:  # Keras is imported when a model is loaded, not with this module (cold start)
+    import keras
 
 
 class ModelFileError(RuntimeError):
@@ -123,6 +125,8 @@ def _check_keras_zip(name: str, data: bytes) -> None:
 
 def _load_checked(file: Path, name: str) -> keras.Model:
     try:
+        import keras
+
         model = keras.saving.load_model(file, compile=False, safe_mode=True)
     except Exception as exc:
         text = str(exc).strip()
