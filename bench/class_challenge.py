@@ -34,9 +34,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from digitstudio.data.mnist import load_mnist  # noqa: E402
+from digitstudio.modeling.layers import CATALOGUE, OUTPUT  # noqa: E402
 from digitstudio.modeling.spec import ModelSpec, parse_layers  # noqa: E402
 
-LAYERS = ["dense:16", "dense:32", "dense:64", "dense:32,dropout:0.2", "dense:48", "dense:24,dense:24"]
+DROPOUT = next(kind.name for kind in CATALOGUE.values() if kind.keras_class == "Dropout")
+DENSE = OUTPUT.name  # the layer catalogue's Dense kind (modeling/layers.py is its one home)
+LAYERS = [f"{DENSE}:16", f"{DENSE}:32", f"{DENSE}:64", f"{DENSE}:32,{DROPOUT}:0.2", f"{DENSE}:48",
+          f"{DENSE}:24,{DENSE}:24"]
 OPTIMIZERS = [("adam", 0.001), ("rmsprop", 0.001), ("sgd", 0.05)]
 
 

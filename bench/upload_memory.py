@@ -33,10 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras  # noqa: E402
 
 from digitstudio.export.share import spec_from_query, spec_to_query  # noqa: E402
+from digitstudio.modeling.layers import OUTPUT  # noqa: E402
 from digitstudio.modeling.spec import ModelSpec, SpecError, validate  # noqa: E402
 from digitstudio.storage.model_files import ModelFileError, load_uploaded_model  # noqa: E402
 from testkit.memory import rss_mb  # noqa: E402
 from testkit.model_files import h5_with_dense, keras_with_dense  # noqa: E402
+
+DENSE = OUTPUT.name  # the layer catalogue's Dense kind
 
 GOAL_MB = 20
 
@@ -89,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         big_keras, big_h5 = keras_with_dense(args.units), h5_with_dense(Path(folder), args.units)
-    wide = ModelSpec(layers=[{"type": "dense", "units": args.units}])
-    deep = ModelSpec(layers=[{"type": "dense", "units": 4096}] * 5)  # every layer in range, 70M parameters
-    link = {"spec": spec_to_query(ModelSpec(layers=[{"type": "dense", "units": 8}]))["spec"]}
+    wide = ModelSpec(layers=[{"type": DENSE, "units": args.units}])
+    deep = ModelSpec(layers=[{"type": DENSE, "units": 4096}] * 5)  # every layer in range, 70M parameters
+    link = {"spec": spec_to_query(ModelSpec(layers=[{"type": DENSE, "units": 8}]))["spec"]}
     import base64
 
     def link_for(spec: ModelSpec) -> dict:
@@ -104,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             (lambda: load_uploaded_model("big.keras", big_keras), ModelFileError),
         f".h5 upload, Dense({args.units:,}) [{len(big_h5)} B]":
             (lambda: load_uploaded_model("big.h5", big_h5), ModelFileError),
-        f"?spec= link, dense:{args.units}": (lambda: spec_from_query(link_for(wide)), SpecError),
-        "?spec= link, 5 × dense:4096": (lambda: spec_from_query(link_for(deep)), SpecError),
-        "pasted spec JSON, 5 × dense:4096": (lambda: validate(ModelSpec.from_json(json.dumps(
+        f"?spec= link, {DENSE}:{args.units}": (lambda: spec_from_query(link_for(wide)), SpecError),
+        f"?spec= link, 5 × {DENSE}:4096": (lambda: spec_from_query(link_for(deep)), SpecError),
+        f"pasted spec JSON, 5 × {DENSE}:4096": (lambda: validate(ModelSpec.from_json(json.dumps(
             {"layers": deep.layers}))), SpecError),
     }
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; Keras {keras.__version__}; "

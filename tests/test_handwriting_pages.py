@@ -119,7 +119,7 @@ def test_in_classroom_mode_the_teachers_fine_tune_becomes_the_class_model_and_st
     teacher.run()
     assert default_ref().run_id == snapshot.run_id  # everyone draws with it now
     assert teacher.session_state["active_model"].run_id == snapshot.run_id
-    assert any("everyone in the class now draws with this model" in s.value for s in teacher.success)
+    assert any("Everyone in the class now draws with it." in s.value for s in teacher.success)
     newcomer = new_app(timeout=180).run()
     assert "Class model (fine-tune of shipped CNN on " in newcomer.caption[0].value  # "Model: …" under the title
 
