@@ -117,6 +117,25 @@ def test_two_trainings_at_once_on_ray_learn_what_they_learn_here(managers):
         assert done.insides and done.curve, "live snapshots and curves came back from the cluster"
 
 
+
+def test_teach_the_models_fine_tune_runs_on_ray_and_learns_what_it_learns_here(managers):
+    """The fine-tune carries its parent's file as bytes: a lab PC needs no shared folder."""
+    from digitstudio.training.finetune import FinetuneSettings, finetune_spec, finetune_task
+    from digitstudio.training.jobs import JobKind
+
+    here, there = managers(False), managers(True)
+    parent = here.wait(here.submit(SPEC, label="parent"), WAIT)
+    assert parent.state == "completed", parent.message
+    data = here._get_data()
+    settings = FinetuneSettings(steps=4, epochs=2, batch_size=16, seed=1)
+    task = finetune_task(here.store.model_path(parent.run_id), data.x_test[:60], data.y_test[:60],
+                         parent_id=parent.run_id, parent_spec=SPEC, settings=settings)
+    done = [manager.wait(manager.submit(finetune_spec(SPEC, settings), task=task, kind=JobKind.FINETUNE), WAIT)
+            for manager in (here, there)]
+    assert [d.state for d in done] == ["completed", "completed"], [d.message for d in done]
+    for a, b in zip(weights(here, done[0].run_id), weights(there, done[1].run_id), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
 def test_pause_step_learning_rate_and_stop_work_across_ray(managers):
     manager = managers(True)
     job = manager.submit(SPEC.replace(epochs=20, train_size=2000), label="controlled", owner="student")

@@ -123,3 +123,38 @@ def _children() -> list[int]:
             if int(fields[1]) == os.getpid():
                 found.append(int(entry))
     return found
+
+
+def test_a_fine_tune_of_a_model_file_runs_in_the_worker_process_like_here(managers):
+    """Teach the model's fine-tune is plain data (the parent's .keras file's bytes, the
+    drawings), so it runs where trainings run (a worker process, a Ray actor on another
+    machine), and learns what it learns here."""
+    import pickle
+
+    from digitstudio.training.finetune import (
+        FinetuneError,
+        FinetuneSettings,
+        FinetuneTask,
+        finetune_spec,
+        finetune_task,
+    )
+    from digitstudio.training.jobs import JobKind
+
+    here, there = managers(False), managers(True)
+    parent = here.wait(here.submit(SPEC, label="parent"), WAIT)
+    assert parent.state == "completed", parent.message
+    path = str(here.store.model_path(parent.run_id))
+    data = here._get_data()
+    x, y = data.x_test[:60], data.y_test[:60]
+    settings = FinetuneSettings(steps=4, epochs=2, batch_size=16, seed=1)
+    task = finetune_task(path, x, y, parent_id=parent.run_id, parent_spec=SPEC, settings=settings)
+    assert isinstance(task, FinetuneTask) and pickle.loads(pickle.dumps(task)).model_file == open(path, "rb").read()
+    results = []
+    for manager in (here, there):
+        job = manager.submit(finetune_spec(SPEC, settings), label="fine-tune", task=task, kind=JobKind.FINETUNE)
+        results.append(manager.wait(job, WAIT))
+    assert [r.state for r in results] == ["completed", "completed"], [r.message for r in results]
+    for a, b in zip(weights(here, results[0].run_id), weights(there, results[1].run_id), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(FinetuneError, match=r"could not be read \(gone\.keras: No such file"):
+        finetune_task(path.replace("model.keras", "gone.keras"), x, y, settings=settings)

@@ -3,6 +3,8 @@ in classroom mode), and queueing the fine-tune through the training queue."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from digitstudio.drawing.predict import not_sure_threshold
@@ -84,7 +86,10 @@ def teach(scope: Scope, model, ref: ModelRef) -> str:
         words = "class fine-tune" if scope.whole_class else "fine-tune"
         # a class's hold-out is per writer and digit: every student's hand is in the test
         who = writers(scope, ids + other_ids) if scope.whole_class else None
-        task = finetune_task(model, x, y, not_digits=others, parent_threshold=not_sure_threshold(record),
+        # the parent's file when it is a .keras one: the fine-tune then runs where trainings run
+        # (a worker process, a Ray actor), not in the app's process beside the drawing students
+        parent_model = ref.path if str(ref.path).endswith(".keras") and Path(ref.path).is_file() else model
+        task = finetune_task(parent_model, x, y, not_digits=others, parent_threshold=not_sure_threshold(record),
                              parent_id=parent,
                              parent_spec=record.get("spec"), mnist_before=record.get("test_accuracy"),
                              drawing_ids=ids + other_ids, writers=who, settings=TEACH_SETTINGS)

@@ -47,6 +47,7 @@ never raises for training faults) and returns a `FinetuneResult`, a `TrainResult
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -384,14 +385,56 @@ def finetune_spec(parent_spec: ModelSpec | dict | None, settings: FinetuneSettin
                             seed=settings.seed))
 
 
+@dataclass(frozen=True, eq=False)
+class FinetuneTask:
+    """A fine-tune as plain picklable data, so it runs where trainings run (a worker
+    process, a Ray actor on another machine: training/worker.py, cluster.py): the parent's
+    .keras file's bytes (a few MB; loaded there with safe_mode), the drawings (copied) and
+    the settings. Called as the queue calls a task: `task(data, on_progress, control) ->
+    FinetuneResult`."""
+
+    model_name: str  # the parent's file name, for messages
+    model_file: bytes  # the parent's .keras file
+    x: np.ndarray  # (n, 28, 28) uint8: the digits
+    y: np.ndarray  # (n,) their labels
+    others: np.ndarray  # (m, 28, 28) uint8: the not-a-digit drawings
+    parent_threshold: float | None = None
+    parent_id: str = ""
+    parent_spec: ModelSpec | dict | None = None
+    mnist_before: float | None = None
+    drawing_ids: list[int] | None = None
+    writers: list[str] | None = None
+    settings: FinetuneSettings = FinetuneSettings()
+
+    def __call__(self, data: MnistData, on_progress: ProgressFn | None = None,
+                 control: TrainingControl | None = None) -> FinetuneResult:
+        import tempfile
+
+        from digitstudio.storage.model_files import load_model
+
+        with tempfile.TemporaryDirectory(prefix="digit-studio-parent-") as folder:
+            path = os.path.join(folder, "parent.keras")
+            with open(path, "wb") as out:
+                out.write(self.model_file)
+            model = load_model(path)
+        return finetune(model, self.x, self.y, data, not_digits=self.others,
+                        parent_threshold=self.parent_threshold, parent_id=self.parent_id,
+                        parent_spec=self.parent_spec, mnist_before=self.mnist_before,
+                        drawing_ids=self.drawing_ids, writers=self.writers, settings=self.settings,
+                        on_progress=on_progress, control=control)
+
+
 def finetune_task(model, user_x: Any, user_y: Any, *, not_digits: Any = None,
                   parent_threshold: float | None = None, parent_id: str = "",
                   parent_spec: ModelSpec | dict | None = None, mnist_before: float | None = None,
                   drawing_ids: Any = None, writers: Any = None, settings: FinetuneSettings = FinetuneSettings()):
     """Check the drawings now (FinetuneError) and return `task(data, on_progress, control)
-    -> FinetuneResult`, the call a training queue makes once MNIST is loaded. The drawings
-    are copied, so later labels or deletes do not change a queued fine-tune. `drawing_ids`
-    and `writers` follow the drawings' order: the digits', then the not-a-digits'."""
+    -> FinetuneResult`, the call a training queue makes once MNIST is loaded. `model` is the
+    parent: its .keras file (str or path: read now into a picklable FinetuneTask, which runs
+    in a worker process or on Ray; FinetuneError when it cannot be read) or a Keras model (a
+    closure: runs in the queue's own process). The
+    drawings are copied, so later labels or deletes do not change a queued fine-tune.
+    `drawing_ids` and `writers` follow the drawings' order: the digits', then the not-a-digits'."""
     x, y = check_digits(user_x, user_y, not_digits)
     digits = y != NOT_A_DIGIT
     x, y, others = x[digits].copy(), y[digits].copy(), x[~digits].copy()
@@ -399,6 +442,16 @@ def finetune_task(model, user_x: Any, user_y: Any, *, not_digits: Any = None,
     writers = None if writers is None else [str(w) for w in writers]
     if writers is not None and len(writers) != len(digits):
         raise FinetuneError(f"{len(writers)} writers for {len(digits)} drawings.")
+    if isinstance(model, (str, os.PathLike)):
+        try:
+            with open(model, "rb") as file:
+                model_file = file.read()
+        except OSError as exc:
+            raise FinetuneError(f"The model to fine-tune could not be read ({os.path.basename(model)}: "
+                                f"{exc.strerror or exc}); pick another in Runs.") from None
+        return FinetuneTask(os.path.basename(model), model_file, x, y, others, parent_threshold=parent_threshold,
+                            parent_id=parent_id, parent_spec=parent_spec, mnist_before=mnist_before,
+                            drawing_ids=drawing_ids, writers=writers, settings=settings)
 
     def task(data: MnistData, on_progress: ProgressFn | None = None,
              control: TrainingControl | None = None) -> FinetuneResult:
