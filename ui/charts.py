@@ -3,6 +3,8 @@ the confusion matrix and activation strips (Altair / plain Vega-Lite)."""
 
 from __future__ import annotations
 
+import html
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -55,6 +57,31 @@ def highlighted(guess) -> int | None:
     """The bar `probability_chart` highlights for a prediction: its digit, none when no
     digit stands out (`guess.flat`)."""
     return None if guess.flat else guess.digit
+
+
+# Visually hidden, still read: the usual "sr-only" recipe. The element container is taken out
+# of the column's flow, so the region adds no gap on a phone's one-screen layout.
+_ANNOUNCE = """<style>[data-testid="stElementContainer"]:has(.sr-status) {{ position: absolute; width: 1px;
+height: 1px; overflow: hidden; clip-path: inset(50%); }}
+.sr-status {{ position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip-path: inset(50%);
+white-space: nowrap; }}</style><div class="sr-status" role="status"
+aria-live="polite" aria-atomic="true">{text}</div>"""
+
+
+def announce(text: str) -> None:
+    """A polite live region (role="status"): screen readers say `text` each time it changes,
+    e.g. "Prediction: 7, 98% sure." after a stroke or Try a test digit. Call it at the same
+    place on every run, so the region stays one element whose text changes."""
+    st.html(_ANNOUNCE.format(text=html.escape(text)))
+
+
+def spoken(guess) -> str:
+    """What a screen reader says for an answer: the digit and how sure, or not sure and why."""
+    if guess is None:
+        return "No answer yet: draw a digit or use Try a test digit."
+    if guess.not_sure:
+        return f"Prediction: not sure this is a digit. Closest: {guess.digit}, {guess.confidence:.0%}."
+    return f"Prediction: {guess.digit}, {guess.confidence:.0%} sure."
 
 
 def show_prediction(guess, model_label: str) -> None:

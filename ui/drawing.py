@@ -37,6 +37,9 @@ TEST_DIGIT_KEY = "test_digit"  # session_state: index of the MNIST test digit on
 # CSS cannot reach, so this script adds one rule to each canvas's shadow root as it mounts.
 # It looks only at Streamlit's hosts of isolated components (every DOM change runs it; the
 # whole page is ~1,200 elements), and tests/test_browser.py fails if that host is renamed.
+# The same script gives the canvas what a screen reader needs (the component sets nothing):
+# the drawing surface a role and a name that says what to do, the layer under it hidden from
+# assistive technology (it only mirrors the ink).
 _HIDE_EDIT = """<script>
 (() => {
   const rule = 'button[aria-label="Edit"], .dc-toolbar-separator { display: none !important; }';
@@ -49,6 +52,12 @@ _HIDE_EDIT = """<script>
       style.textContent = rule;
       root.appendChild(style);
     }
+    if (root) root.querySelectorAll('canvas.upper-canvas:not([aria-label])').forEach((canvas) => {
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', 'Drawing area: draw one digit, 0 to 9, with a mouse, pen or finger. '
+        + 'The answer is read out below. Without a pointer, use the Try a test digit button.');
+      root.querySelectorAll('canvas.lower-canvas').forEach((lower) => lower.setAttribute('aria-hidden', 'true'));
+    });
   });
   patch();
   if (!window.__digitStudioNoEdit) {

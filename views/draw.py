@@ -22,7 +22,7 @@ import streamlit as st
 from digitstudio.drawing.predict import Prediction, describe
 from digitstudio.drawing.preprocess import Preprocessed
 from digitstudio.pixels import to_unit
-from ui.charts import highlighted, probability_chart, show_prediction
+from ui.charts import announce, highlighted, probability_chart, show_prediction, spoken
 from ui.drawing import (
     CANVAS_SIZE,
     canvas,
@@ -106,6 +106,16 @@ def _test_digit(index: int) -> tuple[Preprocessed, int] | None:
     return Preprocessed(image, "ok", float(image.mean()), None, ""), int(data.y_test[index])
 
 
+def _view_alt(pre: Preprocessed | None, label: int | None) -> str:
+    """The 28×28 picture in words, for a screen reader."""
+    if pre is None or pre.status != "ok":
+        return "What the model sees: an empty 28 by 28 pixel square (nothing drawn yet)."
+    ink = float((pre.image > 0.1).mean())
+    what = f"MNIST's test digit {label}" if label is not None else "your drawing"
+    return (f"What the model sees: {what}, scaled into a 20 by 20 pixel box and centred by its mass in a "
+            f"28 by 28 pixel square, white on black; {ink:.0%} of the pixels are ink.")
+
+
 def _heading(text: str) -> None:
     st.markdown(f"<p class='draw-heading'><b>{text}</b></p>", unsafe_allow_html=True)
 
@@ -157,13 +167,17 @@ def draw_view() -> None:
             _heading("What the model sees")
             image = pre.image if pre is not None else np.zeros((28, 28), np.float32)
             st.image(model_view_image(image, sizes["view"]), caption="28×28 pixels, centred like MNIST",
-                     width=sizes["view"])
+                     width=sizes["view"], alt=_view_alt(pre, label))
             if label is not None:
                 st.markdown(f"MNIST test digit #{test_index:,}, written by a person and labelled **{label}**.")
         with st.container(key="draw-answer"):
             _heading("What it thinks")
+            status = st.empty()  # the screen reader's live region, first in the column on every run
             predictor, ref, warning = active_predictor()
             guess, probs = _prediction(pre, predictor, ref, warning)
+            with status:
+                announce(spoken(guess) if guess is not None or pre is None or pre.status in ("ok", "empty")
+                         else pre.message or "Draw a bigger digit: that is too small to read.")
             if present and probs is not None:  # on the projector the bars come first: the class reads them
                 probability_chart(probs, highlighted(guess), height=sizes["chart"])
             if drawing is not None and pre is not None and pre.status == "ok":  # a readable drawing, not a test digit
