@@ -33,6 +33,7 @@ from ui.drawing import submission_drawing
 from ui.replay import range_test_chart
 from ui.resources import classroom_mode, mnist_problem, training_manager
 from ui.session import DONE_KEY, JOB_KEY, NICKNAME_KEY, RANGE_KEY, session_id, widget_key
+from ui.viewport import is_phone
 
 PRESET_KEY = "preset"
 CUSTOM = "custom"  # the preset box's value once the setup no longer matches a preset
@@ -355,6 +356,12 @@ def _start(spec: ModelSpec) -> None:
         st.warning(str(exc), icon=":material/hourglass:")
         return
     st.session_state.pop(DONE_KEY, None)
+    snapshot = training_manager().snapshot(st.session_state[JOB_KEY])
+    where = (f"number {snapshot.queue_position} in the queue" if snapshot is not None and
+             snapshot.state is JobState.QUEUED else "training now")
+    # on a phone the sidebar covers the page where the live panel is
+    st.success(f"Started: {where}. Its progress is on the page"
+               + (", behind this panel (close it with ✕)." if is_phone() else "."), icon=":material/play_arrow:")
 
 
 def start_range_test() -> None:
