@@ -192,6 +192,18 @@ def test_the_shipped_model_loads_in_plain_keras():
     assert done.returncode == 0 and "(1, 10)" in done.stdout, done.stderr[-600:]
 
 
+def test_the_cnn_preset_is_exactly_the_shipped_models_recipe():
+    """The model card's command (`--preset cnn`) retrains what ships: every spec field agrees."""
+    import json
+
+    from digitstudio.modeling.presets import PRESETS
+
+    shipped = json.loads(SHIPPED.with_suffix(".json").read_text())
+    preset = PRESETS["cnn"].spec.to_dict()
+    assert {k: (v, shipped["spec"].get(k)) for k, v in preset.items() if shipped["spec"].get(k) != v} == {}
+    assert shipped["command"].startswith("python train.py --preset cnn ")
+
+
 def test_a_model_the_app_trains_loads_in_plain_keras(tmp_path, small_mnist):
     from digitstudio.modeling.spec import ModelSpec, parse_layers
     from digitstudio.training.fit import save_result, train

@@ -134,8 +134,8 @@ def board_view(teacher: bool, presenting: bool = False) -> None:
                                                                        or r.history.get("accuracy") or [])]
     if curves:
         chart = alt.Chart(pd.DataFrame(curves)).mark_line(point=True).encode(
-            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("accuracy:Q", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("accuracy:Q", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
             color=alt.Color("run:N", legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)))
         st.altair_chart(chart, width="stretch")
     if teacher:

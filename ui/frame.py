@@ -13,8 +13,8 @@ FRAME_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 4.25rem; }
 .st-key-page-header { gap: 0.25rem; }
 /* captions at 4.5:1 or more (WCAG AA, axe-core's color-contrast rule): Streamlit's faded grey on
-   white is below it; this grey is 7.4:1 */
-[data-testid="stCaptionContainer"], [data-testid="stImageCaption"] { color: #555867 !important; }
+   white (60% opacity) is below it; this grey, opaque, is 7.4:1 */
+[data-testid="stCaptionContainer"], [data-testid="stImageCaption"] { color: #555867 !important; opacity: 1 !important; }
 /* the title keeps a paragraph's bottom margin: Streamlit's Markdown takes it back (-1rem) */
 .st-key-page-header p.app-title { font-size: 2rem; font-weight: 700; line-height: 1.25; }
 @media (max-width: 640px) {
