@@ -132,6 +132,9 @@ def main(argv=None) -> int:
             memory = head_memory_mb()
             on_ray.shutdown()
         finally:
+            import ray as ray_api
+
+            ray_api.shutdown()  # the driver leaves before the head stops (else its exit fails)
             subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True)
 
     one_local = next(iter(alone.values()))

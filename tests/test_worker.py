@@ -158,3 +158,12 @@ def test_a_fine_tune_of_a_model_file_runs_in_the_worker_process_like_here(manage
         np.testing.assert_allclose(a, b, atol=1e-6)
     with pytest.raises(FinetuneError, match=r"could not be read \(gone\.keras: No such file"):
         finetune_task(path.replace("model.keras", "gone.keras"), x, y, settings=settings)
+
+
+def test_a_learning_rate_search_runs_in_the_worker_process(managers):
+    from digitstudio.training.lr_finder import submit_range_test
+
+    there = managers(True)
+    done = there.wait(submit_range_test(there, SPEC, owner="me", num_batches=30), WAIT)
+    assert done.state == "completed", done.message
+    assert len(done.details["rates"]) == len(done.details["losses"]) > 10

@@ -29,9 +29,16 @@ BUDGET_LABELS = {"max_images": "Training images", "max_epochs": "Epochs", "max_p
 
 @st.cache_resource
 def class_board() -> ClassBoard:
-    """One board per server, in the drawings' database; it records every challenge run the
-    queue reports (`record`), whoever's session is open."""
-    board = ClassBoard(drawing_store())
+    """One board per server, in the drawings' database. Reading it loads no training code
+    (the frame asks for the open challenge before the first canvas is drawn)."""
+    return ClassBoard(drawing_store())
+
+
+@st.cache_resource
+def board_recorder() -> ClassBoard:
+    """The board, listening to the server's queue: it records every challenge run the queue
+    reports (`record`), whoever's session is open. Called when a challenge run is submitted."""
+    board = class_board()
     training_manager().listen("class board", lambda snapshot: record(board, snapshot))
     return board
 

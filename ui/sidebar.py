@@ -28,7 +28,7 @@ from digitstudio.modeling.spec import (
 )
 from digitstudio.storage.board import Challenge, budget_problem
 from digitstudio.training.jobs import JobKind, JobLimitError, JobState
-from ui.board import class_board, current_challenge
+from ui.board import board_recorder, current_challenge
 from ui.drawing import submission_drawing
 from ui.replay import range_test_chart
 from ui.resources import classroom_mode, mnist_problem, training_manager
@@ -344,7 +344,7 @@ def _start(spec: ModelSpec) -> None:
         if refusal:
             st.error(refusal, icon=":material/block:")
             return
-        class_board()  # the board records the run whether or not anyone has it open
+        board_recorder()  # the board records the run whether or not anyone has it open
     tags = {"challenge": challenge.id, "who": st.session_state.get(NICKNAME_KEY) or "anonymous",
             "server": socket.gethostname()} if challenge is not None else None
     try:
@@ -402,6 +402,8 @@ def _range_test_live() -> None:
 def range_test_box() -> None:
     """Under Learning rate: the range test's progress, then its chart and the suggested rate
     with a button that fills it in (where the engineer is looking, not below the page)."""
+    if st.session_state.get(RANGE_KEY) is None:  # no search yet: the queue (and Keras) stay unloaded
+        return
     snapshot = training_manager().snapshot(st.session_state.get(RANGE_KEY))
     if snapshot is None:
         return

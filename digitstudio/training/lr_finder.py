@@ -148,11 +148,22 @@ def find_learning_rate(spec: ModelSpec, data: MnistData, on_progress: ProgressFn
                        details=test.to_dict())
 
 
+@dataclass(frozen=True)
+class RangeTestTask:
+    """The range test as plain picklable data: it runs where trainings run (a worker
+    process, a Ray actor), not in the app's process beside the drawing students."""
+
+    spec: ModelSpec
+    num_batches: int = NUM_BATCHES
+
+    def __call__(self, data, on_progress, control) -> TrainResult:
+        return find_learning_rate(self.spec, data, on_progress, control, self.num_batches)
+
+
 def submit_range_test(manager: Any, spec: ModelSpec, owner: str = "", num_batches: int = NUM_BATCHES) -> str:
     """Queue the range test for `spec` on a TrainingManager like any job (same queue, the
     owner's one active job, Stop/Pause work); kind "lr_range", nothing saved as a run.
     The finished job's snapshot has the test in `details` (RangeTest.to_dict())."""
     spec = validate(spec)
     return manager.submit(spec, label="learning-rate range test", owner=owner, kind="lr_range", save=False,
-                          snapshots=False, task=lambda data, progress, control: find_learning_rate(
-                              spec, data, progress, control, num_batches))
+                          snapshots=False, task=RangeTestTask(spec, num_batches))
