@@ -29,3 +29,31 @@ def test_the_frame_and_the_draw_page_import_without_tensorflow():
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "", f"imported before the first canvas: {done.stdout.strip()}"
 
+
+
+FIRST_KERAS = '''
+import sys, traceback
+class First:
+    stack = None
+    def find_spec(self, name, path=None, target=None):
+        if First.stack is None and name in ("tensorflow", "keras"):
+            First.stack = [f.name for f in traceback.extract_stack()]
+        return None
+sys.meta_path.insert(0, First())
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=180).run()
+assert not at.exception, [e.value for e in at.exception]
+print("|".join(First.stack or []))
+'''
+
+
+def test_a_first_visit_loads_tensorflow_only_for_the_draw_pages_answer(tmp_path, app_mnist_npz):
+    """The first page's full run: Keras is first imported by the Draw page's answer (after its
+    canvas is drawn), not by the frame or the sidebar (the augmentation grid once did)."""
+    env = {**__import__("os").environ, "MNIST_NPZ": str(app_mnist_npz), "DIGIT_STUDIO_RUNS": str(tmp_path / "runs"),
+           "DIGIT_STUDIO_DATA": str(tmp_path / "data"), "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", FIRST_KERAS, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    stack = done.stdout.strip().splitlines()[-1].split("|")
+    assert "draw_view" in stack and "active_predictor" in stack, f"Keras first imported by: {stack[-12:]}"

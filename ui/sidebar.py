@@ -275,8 +275,13 @@ def _augmentation_box() -> None:
             st.slider(field.label, min_value=field.low, max_value=field.high, step=field.step,
                       value=st.session_state[widget_key(name)], key=widget_key(name), help=field.help,
                       on_change=_setup_changed)
-        augmentation_grid({name: st.session_state[widget_key(f"augment_{name}")]
-                           for name in ("rotation", "zoom", "shift", "stroke")})
+        # drawn on request: the grid runs Keras's augmentation layers, and the expander's body runs
+        # on every rerun, open or not (it would load TensorFlow before the first canvas)
+        if st.toggle("Show examples", key="show_augmentation",
+                     help="Your drawing and three MNIST digits, each five times through the augmentation "
+                          "a training applies to every batch"):
+            augmentation_grid({name: st.session_state[widget_key(f"augment_{name}")]
+                               for name in ("rotation", "zoom", "shift", "stroke")})
         if not st.session_state.get(widget_key("augment")):
             st.caption("Augment is off (More options): switch it on to train with these settings.")
 
