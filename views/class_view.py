@@ -17,8 +17,8 @@ import streamlit as st
 from digitstudio.data.extra import NOT_A_DIGIT
 from digitstudio.storage.drawings import Drawing, Scope, StoreUnavailable
 from digitstudio.storage.runs import RunKind, run_kind
-from ui.charts import a_digit, confusion_chart
 from ui.board import board_view, challenge_form
+from ui.charts import a_digit, confusion_chart
 from ui.labels import drawing_store
 from ui.pictures import picture_row
 from ui.presenter import class_join_link, presenting, show_join_code
