@@ -31,7 +31,7 @@ from ui.frame import page_header  # noqa: E402
 from ui.labels import nickname_input  # noqa: E402
 from ui.nickname import restore_nickname  # noqa: E402
 from ui.resources import active_predictor, active_ref, classroom_mode  # noqa: E402
-from ui.sidebar import training_form  # noqa: E402
+from ui.sidebar import restore_job, training_form  # noqa: E402
 from ui.teach import teacher_login  # noqa: E402
 from ui.training_status import training_panel  # noqa: E402
 from ui.viewport import probe_viewport  # noqa: E402
@@ -58,6 +58,7 @@ else:
     model_loaded = predictor is not None
 
 restore_nickname()  # ?name=… in the address: before the sidebar's nickname field
+restore_job()  # ?job=…: a reload mid-training finds its training and its setup again
 with st.sidebar:
     presenter_toggle()
     teacher_login()  # classroom mode: the passcode lives here, never on the projected page

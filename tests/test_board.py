@@ -162,6 +162,11 @@ def test_the_teacher_opens_a_challenge_on_the_class_page_and_the_board_shows_its
     at.run()
     board = next(frame.value for frame in at.dataframe if "who" in frame.value.columns)
     assert list(board["who"]) == ["Leo", "Ada"]
+    projector = AppTest.from_file(APP, default_timeout=120)
+    projector.query_params["present"] = "1"
+    projector.run().switch_page("views/class_view.py").run()
+    table = next(t.value for t in projector.table if "who" in t.value.columns)  # HTML, large type
+    assert list(table["who"]) == ["Leo", "Ada"] and list(table["test accuracy"]) == ["97.00%", "95.00%"]
     next(b for b in at.button if b.key == "close_challenge").click().run()
     assert class_board().current() is None
     assert not any(h.value.startswith("Challenge:") for h in at.subheader)

@@ -182,3 +182,29 @@ def test_submission_drawing_is_the_drawing_as_the_model_sees_it(mnist):
     assert at.markdown[0].value == "none"  # nothing drawn
     set_drawing(at, canvas_from_digit(mnist.x_test[0])).run()
     assert at.markdown[0].value.startswith("(28, 28) float32")
+
+
+def test_a_reload_mid_training_finds_the_training_and_its_setup_again():
+    """A reload is a new session: the address's ?job=… (set by Train) hands the training to it,
+    with its panel and Stop, and the sidebar shows the setup that is training, not the defaults."""
+    from ui.resources import training_manager
+    from ui.session import JOB_KEY
+
+    at = new_app().run()
+    at.sidebar.number_input(key="f_train_size").set_value(2000)
+    at.sidebar.number_input(key="f_epochs").set_value(40)
+    at.sidebar.selectbox(key="f_optimizer").set_value("adam").run()
+    button(at.sidebar, "Train").click().run()
+    job = at.session_state[JOB_KEY]
+    assert at.query_params["job"] == [job] or at.query_params["job"] == job
+    wait_until(lambda: training_manager().snapshot(job).state == "running", WAIT)
+
+    reloaded = new_app(job=job).run()  # the same address, a new session
+    assert reloaded.session_state[JOB_KEY] == job
+    assert reloaded.sidebar.number_input(key="f_epochs").value == 40
+    assert reloaded.sidebar.number_input(key="f_train_size").value == 2000
+    assert reloaded.sidebar.selectbox(key="f_optimizer").value == "adam"
+    button(reloaded, "Stop").click().run()  # the controls are the reloaded page's now
+    assert training_manager().wait(job, WAIT).state in ("stopped", "completed")
+    stranger = new_app(job="0123456789ab").run()  # an unknown id: nothing restored, the address cleaned
+    assert JOB_KEY not in stranger.session_state and "job" not in stranger.query_params

@@ -186,6 +186,27 @@ def _layer_editor() -> None:
     )
 
 
+JOB_PARAM = "job"  # the address's ?job=…: this browser's training, across a reload
+
+
+def restore_job() -> None:
+    """A reload mid-training starts a new session: the training in the address (?job=…, set
+    when it was started) is this browser's again, with its panel and its setup in the sidebar.
+    Before the sidebar is drawn; the training queue (and Keras) load only when there is one."""
+    job = st.query_params.get(JOB_PARAM)
+    if not job or JOB_KEY in st.session_state or st.session_state.get("_job_restored"):
+        return
+    st.session_state["_job_restored"] = True
+    snapshot = training_manager().adopt(job, session_id())
+    if snapshot is None:  # forgotten (a restart) or another browser's: nothing to restore
+        del st.query_params[JOB_PARAM]
+        return
+    st.session_state[JOB_KEY] = job
+    if snapshot.kind in (JobKind.TRAIN,):
+        st.session_state[PRESET_KEY] = setup_name(snapshot.spec)
+        _fill_from_spec(snapshot.spec)
+
+
 def training_form(locked: bool = False, challenge: Challenge | None = None) -> None:
     """The sidebar: preset, layer table, optimizer, learning rate, epochs, batch size…
 
@@ -361,12 +382,15 @@ def _start(spec: ModelSpec) -> None:
         st.warning(str(exc), icon=":material/hourglass:")
         return
     st.session_state.pop(DONE_KEY, None)
+    st.query_params[JOB_PARAM] = st.session_state[JOB_KEY]  # a reload finds it again (restore_job)
     snapshot = training_manager().snapshot(st.session_state[JOB_KEY])
     where = (f"number {snapshot.queue_position} in the queue" if snapshot is not None and
              snapshot.state is JobState.QUEUED else "training now")
     # on a phone the sidebar covers the page where the live panel is
-    st.success(f"Started: {where}. Its progress is on the page"
-               + (", behind this panel (close it with ✕)." if is_phone() else "."), icon=":material/play_arrow:")
+    started = f"Started: {where}. Its progress is on the page" + (
+        ", behind this panel (close it with ✕)." if is_phone() else ".")
+    st.success(started, icon=":material/play_arrow:")
+    st.toast(started, icon=":material/play_arrow:")  # seen at once, wherever the sidebar is scrolled
 
 
 def start_range_test() -> None:

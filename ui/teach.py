@@ -99,4 +99,5 @@ def teach(scope: Scope, model, ref: ModelRef) -> str:
     except (FinetuneError, JobLimitError, StoreUnavailable) as exc:
         return str(exc)
     st.session_state.pop(DONE_KEY, None)
+    st.query_params["job"] = st.session_state[JOB_KEY]  # a reload finds it again (ui/sidebar.restore_job)
     return ""

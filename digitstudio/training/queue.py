@@ -338,6 +338,20 @@ class TrainingManager:
 
     # --- reading (frozen copies only) ---------------------------------------------------
 
+    def adopt(self, job_id: str, owner: str) -> JobSnapshot | None:
+        """Hand a job to a new owner: a browser reloaded mid-training gets a new session, and
+        the job's id (random, 12 hex digits, kept in that browser's address) is the proof that
+        the job is its. Returns the job's snapshot, or None when the id is unknown or the new
+        owner already has an active job of its own."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or not owner:
+                return None
+            if any(other.owner == owner and other.state.active and other is not job for other in self._jobs.values()):
+                return None
+            job.owner = str(owner)
+            return self._snapshot_locked(job)
+
     def snapshot(self, job_id: str | None) -> JobSnapshot | None:
         """A frozen view of a job, or None if unknown (or forgotten: only the last
         MAX_FINISHED_JOBS finished jobs are remembered; their runs stay in the store)."""
