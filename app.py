@@ -68,14 +68,22 @@ with st.sidebar:
 if PRESENTING:
     apply_style()
 # One line on the projector (the Draw and Class pages show the QR code themselves), a
-# title and a caption elsewhere, and on a phone only the model's name.
-page_header(model_ref.label if model_loaded else "none loaded", PRESENTING,
-            class_join_link() if PRESENTING else "")
+# title and a caption elsewhere, and on a phone only the model's name. Filled in after the
+# page: on Draw the model (and TensorFlow) loads after the canvas, and only then is it known
+# whether the model in use loaded, or which one stood in for it.
+header = st.empty()
 # A model that is gone or broken: the Draw page says so itself beside the prediction.
 if model_warning:
     st.warning(model_warning, icon=":material/warning:")
 
 page.run()
+
+if ON_DRAW:
+    predictor, model_ref, _ = active_predictor()  # the page's own call loaded it: cached
+    model_loaded = predictor is not None
+with header.container():
+    page_header(model_ref.label if model_loaded else "none loaded", PRESENTING,
+                class_join_link() if PRESENTING else "")
 
 # This session's training, if it started one: in classroom mode only the teacher can (the
 # class fine-tune), and its panel is what makes the finished run the class's model.

@@ -29,6 +29,8 @@ def test_the_shipped_setup_uses_the_defaults_its_model_was_trained_with():
 
 def test_the_sidebar_shows_augmentation_and_its_settings_go_into_the_setup(isolated_app):
     at = new_app().run()
+    assert not at.sidebar.get("image")  # drawn on request: Keras's augmentation stays unloaded until then
+    at.sidebar.toggle(key="show_augmentation").set_value(True).run()
     rows_before = [c for image in at.sidebar.get("image") for c in image.captions]
     assert "MNIST 7" in rows_before
     at.sidebar.slider(key="f_augment_rotation").set_value(40.0).run()

@@ -19,7 +19,7 @@ def test_issue_inputs_on_the_canvas(chrome, server, name, shown, tmp_path):
     page.screenshot(path=str(tmp_path / f"{name.split(',')[0].replace(' ', '_')}.png"))
     assert said == shown, f"{name}: the page said {said}"
     if shown == "?":
-        assert page.get_by_text("Not sure this is a digit").is_visible()
+        assert page.locator('[data-testid="stAlert"]', has_text="Not sure this is a digit").is_visible()
     reset_canvas(page)
     wait_prediction(page, previous=said)
     assert prediction_text(page) == "–"

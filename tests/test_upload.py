@@ -86,7 +86,7 @@ def test_an_oversize_file_is_refused_before_it_is_opened(files, monkeypatch):
     def never(*args, **kwargs):
         raise AssertionError("an oversize file reached Keras")
 
-    monkeypatch.setattr(models_module.keras.saving, "load_model", never)
+    monkeypatch.setattr(keras.saving, "load_model", never)  # what model_files calls, imported late
     with pytest.raises(ModelFileError, match="the limit is"):
         load_uploaded_model("good.keras", files["good"], max_bytes=len(files["good"]) - 1)
     with pytest.raises(ModelFileError, match="21.0 MB; the limit is 20 MB"):
@@ -151,7 +151,7 @@ def test_an_oversized_model_is_refused_from_its_config_and_memory_stays_put(file
     def never(*args, **kwargs):
         raise AssertionError("an oversized model reached Keras")
 
-    monkeypatch.setattr(models_module.keras.saving, "load_model", never)
+    monkeypatch.setattr(keras.saving, "load_model", never)  # what model_files calls, imported late
     uploads = {"big.keras": keras_with_dense(400_000), "big.h5": h5_with_dense(files["folder"], 400_000)}
     assert len(uploads["big.keras"]) < 2000
     for name, data in uploads.items():  # once first: imports (h5py) are not what is measured
@@ -289,7 +289,7 @@ def test_compressed_arrays_that_would_unpack_to_gigabytes_are_refused(files, tmp
     def never(*args, **kwargs):
         raise AssertionError("the file reached Keras")
 
-    monkeypatch.setattr(models_module.keras.saving, "load_model", never)
+    monkeypatch.setattr(keras.saving, "load_model", never)  # what model_files calls, imported late
     good_h5 = tmp_path / "bomb.h5"
     good_h5.write_bytes(files["good_h5"])
     with h5py.File(good_h5, "a") as file:

@@ -32,8 +32,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import sys
 import tempfile
 import threading
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -140,7 +142,17 @@ class WorkerProcess:
         self._process = context.Process(target=_child_main, args=(child_requests, child_replies, self.load_data,
                                                                   self.nice),
                                         name="digitstudio-training-process", daemon=True)
-        self._process.start()
+        # A spawned child first imports the parent's __main__. Under Streamlit's AppTest (and
+        # any embedding that runs app.py as __main__) that is the app's script: the child would
+        # run the page and exit 1. It gets a blank main; the task and its loader are imported
+        # by their own modules' names.
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            self._process.start()
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
         child_requests.close()
         child_replies.close()
         self._requests, self._replies = parent_requests, parent_replies
