@@ -122,7 +122,7 @@ def test_a_teacher_and_three_phones_run_a_class_challenge(chrome, classroom, tmp
     shown = pick.evaluate("el => el.innerText + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')")
     assert f"({runs[0].test_accuracy:.2%})" in shown, shown  # a best run is offered first
     main.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
-    shot(teacher, "presenter-challenge-board.png", tmp_path)
+    shot(teacher, "teacher-challenge-board.png", tmp_path)
     main.get_by_role("button", name="Make it the class's model").click()
     wait_idle(teacher)
     for context, _ in phones:

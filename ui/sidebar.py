@@ -369,6 +369,7 @@ def _start(spec: ModelSpec) -> None:
         refusal = budget_problem(challenge, spec)
         if refusal:
             st.error(refusal, icon=":material/block:")
+            st.toast(refusal, icon=":material/block:")  # a phone's sidebar shows Train at its fold
             return
         board_recorder()  # the board records the run whether or not anyone has it open
     tags = {"challenge": challenge.id, "who": st.session_state.get(NICKNAME_KEY) or "anonymous",
