@@ -99,7 +99,7 @@ def test_a_teacher_and_three_phones_run_a_class_challenge(chrome, classroom, tmp
         wait_idle(phone)
         bar.get_by_role("button", name="Train", exact=True).tap()
         wait_idle(phone)
-        bar.get_by_text("Started:").wait_for(timeout=30_000)  # queued or training, said where she is looking
+        bar.get_by_text("Your training:").wait_for(timeout=30_000)  # queued, running or done, said where she looks
         phones.append((context, phone))
 
     def all_finished() -> bool:

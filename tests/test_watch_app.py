@@ -197,6 +197,7 @@ def test_a_reload_mid_training_finds_the_training_and_its_setup_again():
     button(at.sidebar, "Train").click().run()
     job = at.session_state[JOB_KEY]
     assert at.query_params["job"] == [job] or at.query_params["job"] == job
+    assert any("Your training:" in c.value for c in at.sidebar.caption)  # where it is, under Train
     wait_until(lambda: training_manager().snapshot(job).state == "running", WAIT)
 
     reloaded = new_app(job=job).run()  # the same address, a new session

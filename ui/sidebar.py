@@ -281,6 +281,7 @@ def training_form(locked: bool = False, challenge: Challenge | None = None) -> N
                            disabled=bool(data_problem))  # it could only fail
     if checked or started:
         _check_and_start(start=started)
+    _job_line()
     _augmentation_box()
     _share_box()
 
@@ -390,8 +391,27 @@ def _start(spec: ModelSpec) -> None:
     # on a phone the sidebar covers the page where the live panel is
     started = f"Started: {where}. Its progress is on the page" + (
         ", behind this panel (close it with ✕)." if is_phone() else ".")
-    st.success(started, icon=":material/play_arrow:")
     st.toast(started, icon=":material/play_arrow:")  # seen at once, wherever the sidebar is scrolled
+
+
+def _job_line() -> None:
+    """Under Train, on every run: where this session's training is (queued, training, done),
+    so a student whose sidebar covers the page knows without closing it."""
+    job = st.session_state.get(JOB_KEY)
+    if not job:
+        return  # nothing started: the queue (and Keras) stay unloaded
+    snapshot = training_manager().snapshot(job)
+    if snapshot is None or snapshot.kind is not JobKind.TRAIN:
+        return
+    page = ", behind this panel (close it with ✕)" if is_phone() else ""
+    if snapshot.state is JobState.QUEUED:
+        st.caption(f":material/hourglass: Your training: number {snapshot.queue_position} in the queue; its "
+                   f"progress shows on the page{page}.")
+    elif snapshot.state.active:
+        st.caption(f":material/play_arrow: Your training: running; its progress is on the page{page}.")
+    else:
+        result = f", {snapshot.test_accuracy:.2%} test accuracy" if snapshot.test_accuracy is not None else ""
+        st.caption(f":material/check: Your training: {snapshot.state.value}{result}; the result is on the page{page}.")
 
 
 def start_range_test() -> None:
