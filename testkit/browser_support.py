@@ -159,6 +159,21 @@ def go_to(page, link: str, url: str | None = None, timeout: float = 60_000) -> N
     wait_idle(page, timeout=timeout)
 
 
+def type_and_enter(field, value: str) -> None:
+    """A value typed into `field` (a locator) as a person does: click, select what is there,
+    type, Enter."""
+    field.click()
+    field.press("Control+a")
+    field.type(value)
+    field.press("Enter")
+
+
+def shown_value(select) -> str:
+    """What a selectbox (a locator) shows: its text and its input's value (a searchable
+    selectbox keeps the chosen option in the input)."""
+    return select.evaluate("el => el.innerText + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')")
+
+
 def fill_sidebar(page, fields: dict[str, str]) -> None:
     """Type values into the sidebar's fields, by label, as a person tabbing through them."""
     sidebar = page.locator('[data-testid="stSidebar"]')

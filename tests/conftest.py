@@ -223,6 +223,19 @@ def chrome():
 
 
 @pytest.fixture(scope="module")
+def classroom_server(tmp_path_factory, mnist_path):
+    """A classroom-mode server (teacher passcode "owl") for a module's browser tests:
+    (its URL, its drawings folder)."""
+    from testkit.browser_support import app_server
+
+    data = tmp_path_factory.mktemp("classroom-data")
+    env = {"DIGIT_STUDIO_RUNS": str(tmp_path_factory.mktemp("classroom-runs")), "DIGIT_STUDIO_DATA": str(data),
+           "MNIST_NPZ": str(mnist_path), "DIGIT_STUDIO_CLASSROOM": "1", "DIGIT_STUDIO_TEACHER_PASSCODE": "owl"}
+    with app_server(env=env) as url:
+        yield url, data
+
+
+@pytest.fixture(scope="module")
 def server(tmp_path_factory, mnist_path):
     from testkit.browser_support import app_server
 

@@ -14,30 +14,13 @@ import pytest
 
 from digitstudio.storage.board import ClassBoard
 from digitstudio.storage.drawings import DrawingStore
-from testkit.browser_support import app_server, wait_idle
+from testkit.browser_support import shown_value, type_and_enter, wait_idle
 from testkit.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 SIDEBAR = '[data-testid="stSidebar"]'
 STUDENTS = ["Ada", "Leo", "Mia"]
-
-
-@pytest.fixture(scope="module")
-def classroom(tmp_path_factory, mnist_path):
-    data = tmp_path_factory.mktemp("class-data")
-    env = {"DIGIT_STUDIO_RUNS": str(tmp_path_factory.mktemp("class-runs")), "DIGIT_STUDIO_DATA": str(data),
-           "MNIST_NPZ": str(mnist_path), "DIGIT_STUDIO_CLASSROOM": "1", "DIGIT_STUDIO_TEACHER_PASSCODE": "owl"}
-    with app_server(env=env) as url:
-        yield url, data
-
-
-def enter(field, value: str) -> None:
-    """A value typed as a person does: select what is there, type, Enter."""
-    field.click()
-    field.press("Control+a")
-    field.type(value)
-    field.press("Enter")
 
 
 def shot(page, name: str, tmp_path: Path) -> None:
@@ -56,22 +39,22 @@ def board_runs(data) -> list:
         store.close()
 
 
-def test_a_teacher_and_three_phones_run_a_class_challenge(chrome, classroom, tmp_path):
-    classroom, data = classroom
+def test_a_teacher_and_three_phones_run_a_class_challenge(chrome, classroom_server, tmp_path):
+    classroom, data = classroom_server
     teacher_context = chrome.new_context(viewport={"width": 1920, "height": 1080})
     teacher = teacher_context.new_page()
     teacher.goto(f"{classroom}/class")
     wait_idle(teacher)
     sidebar = teacher.locator(SIDEBAR)
     sidebar.get_by_text("Teacher", exact=True).click()
-    enter(sidebar.get_by_label("Teacher passcode", exact=True), "owl")
+    type_and_enter(sidebar.get_by_label("Teacher passcode", exact=True), "owl")
     wait_idle(teacher)
     sidebar.get_by_text("You are the teacher").wait_for(timeout=30_000)
     main = teacher.locator('[data-testid="stMain"]')
     form = main.locator('[data-testid="stExpander"]', has_text="Class challenge")
     form.get_by_label("Question", exact=True).fill("Best accuracy in one epoch on 1,000 images")
     for label, value in (("Training images", "1000"), ("Epochs", "1"), ("Parameters", "500000")):
-        enter(form.get_by_label(label, exact=True), value)
+        type_and_enter(form.get_by_label(label, exact=True), value)
         wait_idle(teacher)
     form.get_by_role("button", name="Open the challenge").click()
     wait_idle(teacher)
@@ -87,15 +70,15 @@ def test_a_teacher_and_three_phones_run_a_class_challenge(chrome, classroom, tmp
         bar = phone.locator(SIDEBAR)
         bar.get_by_text("Class challenge:").wait_for(timeout=30_000)
         if k == 0:  # over the budget first: refused in one line, nothing queued
-            enter(bar.get_by_label("Training images", exact=True), "5000")
+            type_and_enter(bar.get_by_label("Training images", exact=True), "5000")
             wait_idle(phone)
             bar.get_by_role("button", name="Train", exact=True).tap()
             wait_idle(phone)
             bar.get_by_text("set Training images to 1,000 or fewer").wait_for(timeout=30_000)
             shot(phone, "phone-challenge-refused.png", tmp_path)
-        enter(bar.get_by_label("Training images", exact=True), "1000")
+        type_and_enter(bar.get_by_label("Training images", exact=True), "1000")
         wait_idle(phone)
-        enter(bar.get_by_label("Epochs", exact=True), "1")
+        type_and_enter(bar.get_by_label("Epochs", exact=True), "1")
         wait_idle(phone)
         bar.get_by_role("button", name="Train", exact=True).tap()
         wait_idle(phone)
@@ -119,7 +102,7 @@ def test_a_teacher_and_three_phones_run_a_class_challenge(chrome, classroom, tmp
     assert all(r.params and r.seconds and "1 ep" in r.setup for r in runs)
     pick = main.locator('[data-testid="stSelectbox"]', has_text="Make a run the class's model")
     pick.wait_for(timeout=30_000)  # the live board (refreshed every 3 s) offers the finished runs
-    shown = pick.evaluate("el => el.innerText + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')")
+    shown = shown_value(pick)
     assert f"({runs[0].test_accuracy:.2%})" in shown, shown  # a best run is offered first
     main.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
     shot(teacher, "teacher-challenge-board.png", tmp_path)

@@ -27,7 +27,6 @@ from digitstudio.storage.drawings import DrawingStore, Scope
 from testkit.browser_support import (
     DIGIT_STROKES,
     UPPER_CANVAS,
-    app_server,
     draw_strokes,
     touch_stroke,
     wait_idle,
@@ -41,16 +40,6 @@ PROJECTOR = {"width": 1920, "height": 1080}
 PHONES = [(390, 844), (320, 640)]
 MAIN = '[data-testid="stMain"]'
 PILLS = '.st-key-draw-answer [data-testid="stButtonGroup"]'
-
-
-@pytest.fixture(scope="module")
-def lesson(tmp_path_factory, mnist_path):
-    """A classroom-mode server (teacher passcode "owl") and its drawings folder."""
-    data = tmp_path_factory.mktemp("lesson-data")
-    env = {"DIGIT_STUDIO_RUNS": str(tmp_path_factory.mktemp("lesson-runs")), "DIGIT_STUDIO_DATA": str(data),
-           "MNIST_NPZ": str(mnist_path), "DIGIT_STUDIO_CLASSROOM": "1", "DIGIT_STUDIO_TEACHER_PASSCODE": "owl"}
-    with app_server(env=env) as url:
-        yield url, data
 
 
 def keep_screen(page, name: str, tmp_path: Path) -> None:
@@ -125,8 +114,8 @@ def class_digits(data: Path, n: int) -> None:
 
 # --- the projector ---------------------------------------------------------------------------
 
-def test_the_class_page_fills_in_live_and_fits_the_projector(chrome, lesson, tmp_path):
-    url, data = lesson
+def test_the_class_page_fills_in_live_and_fits_the_projector(chrome, classroom_server, tmp_path):
+    url, data = classroom_server
     page = chrome.new_page(viewport=PROJECTOR)
     page.goto(f"{url}/class?present=1")
     wait_idle(page, timeout=120_000)
@@ -150,11 +139,11 @@ def test_the_class_page_fills_in_live_and_fits_the_projector(chrome, lesson, tmp
     page.close()
 
 
-def test_the_projector_shows_a_prediction_read_from_the_back_of_the_room(chrome, lesson, tmp_path):
+def test_the_projector_shows_a_prediction_read_from_the_back_of_the_room(chrome, classroom_server, tmp_path):
     import zxingcpp
     from PIL import Image
 
-    url, _ = lesson
+    url, _ = classroom_server
     page = chrome.new_page(viewport=PROJECTOR)
     page.goto(f"{url}/?present=1")
     wait_idle(page, timeout=120_000)
@@ -198,8 +187,8 @@ def label_by_touch(page, digit: int) -> None:
 
 
 @pytest.mark.parametrize("width, height", PHONES, ids=[f"{w}x{h}" for w, h in PHONES])
-def test_ten_digits_are_labelled_on_a_phone_without_scrolling(chrome, lesson, tmp_path, width, height):
-    url, data = lesson
+def test_ten_digits_are_labelled_on_a_phone_without_scrolling(chrome, classroom_server, tmp_path, width, height):
+    url, data = classroom_server
     page = open_phone(chrome, url, width, height)
     nickname = f"Kid{width}"
     prompt = page.locator(".st-key-nickname-prompt input")
@@ -229,8 +218,8 @@ def test_ten_digits_are_labelled_on_a_phone_without_scrolling(chrome, lesson, tm
     page.context.close()
 
 
-def test_a_nickname_is_kept_across_a_reload(chrome, lesson, tmp_path):
-    url, data = lesson
+def test_a_nickname_is_kept_across_a_reload(chrome, classroom_server, tmp_path):
+    url, data = classroom_server
     page = open_phone(chrome, url, *PHONES[0])
     draw(page, 1, pen=touch_stroke)
     said = wait_prediction(page, previous="–")
@@ -256,11 +245,11 @@ def test_a_nickname_is_kept_across_a_reload(chrome, lesson, tmp_path):
     page.context.close()
 
 
-def test_a_phone_that_scans_the_code_sees_no_training_setup(chrome, lesson):
+def test_a_phone_that_scans_the_code_sees_no_training_setup(chrome, classroom_server):
     import zxingcpp
     from PIL import Image
 
-    url, _ = lesson
+    url, _ = classroom_server
     projector = chrome.new_page(viewport=PROJECTOR)
     projector.goto(f"{url}/?present=1")
     wait_idle(projector, timeout=120_000)

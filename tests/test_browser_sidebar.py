@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from testkit.browser_support import app_server, open_app, wait_idle
+from testkit.browser_support import app_server, open_app, shown_value, type_and_enter, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -25,18 +25,9 @@ def served(tmp_path_factory, mnist_path):
         yield url, runs
 
 
-def type_and_enter(page, label: str, value: str) -> None:
-    field = page.locator(SIDEBAR).get_by_label(label, exact=True)
-    field.click()
-    field.press("Control+a")
-    field.type(value)
-    field.press("Enter")
+def enter_in_sidebar(page, label: str, value: str) -> None:
+    type_and_enter(page.locator(SIDEBAR).get_by_label(label, exact=True), value)
     wait_idle(page)
-
-
-def shown_value(select) -> str:
-    """What a selectbox shows: its text, or its input's value (a searchable selectbox)."""
-    return select.evaluate("el => el.innerText + ' ' + [...el.querySelectorAll('input')].map(i => i.value).join(' ')")
 
 
 def finished_runs(runs) -> list[dict]:
@@ -59,9 +50,9 @@ def test_enter_commits_a_number_and_train_trains_what_the_sidebar_shows_twice(ch
     preset = sidebar.locator('[data-testid="stSelectbox"]').first
     assert "custom" not in shown_value(preset)
     # 0. Enter in a number field commits the number and runs nothing else
-    type_and_enter(page, "Training images", "1000")
-    type_and_enter(page, "Epochs", "1")
-    type_and_enter(page, "Learning rate", "0.003")
+    enter_in_sidebar(page, "Training images", "1000")
+    enter_in_sidebar(page, "Epochs", "1")
+    enter_in_sidebar(page, "Learning rate", "0.003")
     page.wait_for_timeout(1500)
     assert sidebar.get_by_text("Finding a learning rate").count() == 0
     assert sidebar.locator('[data-testid="stVegaLiteChart"]').count() == 0, "Enter ran the learning-rate search"

@@ -101,23 +101,6 @@ def digit_canvas(digit28: np.ndarray) -> np.ndarray:
     return canvas
 
 
-@pytest.fixture
-def app_env(tmp_path, mnist_path, monkeypatch):
-    """The app with its own runs and drawings folders and fresh shared caches."""
-    import streamlit as st
-
-    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("DIGIT_STUDIO_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
-    for name in ("DIGIT_STUDIO_MODEL", "DIGIT_STUDIO_CLASSROOM", "DIGIT_STUDIO_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield tmp_path
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
 def prediction(at: AppTest) -> str | None:
     return next((metric.value for metric in at.metric if metric.label == "Prediction"), None)
 
@@ -146,7 +129,7 @@ def test_a_server_that_never_answers_turns_labelling_off_within_two_seconds():
         store.close()
 
 
-def test_the_draw_page_reads_digits_while_the_database_never_answers(app_env, mnist, monkeypatch):
+def test_the_draw_page_reads_digits_while_the_database_never_answers(isolated_app, mnist, monkeypatch):
     with silent_server() as port:
         monkeypatch.setenv("DIGIT_STUDIO_DATABASE_URL", f"postgresql+psycopg://nobody:pw@127.0.0.1:{port}/digits")
         at = AppTest.from_file(APP, default_timeout=90).run()  # loads TensorFlow and the model
@@ -164,7 +147,7 @@ def test_the_draw_page_reads_digits_while_the_database_never_answers(app_env, mn
         assert not at.get("button_group")  # no "It was a" while it cannot save
 
 
-def test_a_stroke_rerun_makes_no_database_call(app_env, mnist, monkeypatch):
+def test_a_stroke_rerun_makes_no_database_call(isolated_app, mnist, monkeypatch):
     calls: list[str] = []
     for name in ("problem", "count", "counts", "list", "add", "arrays", "ensure_schema", "_run", "_probe"):
         original = getattr(DrawingStore, name, None)

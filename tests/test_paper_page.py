@@ -17,24 +17,8 @@ from testkit.photo_samples import good_photos
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 
-pytestmark = pytest.mark.skipif(not (ROOT / "model" / "digit_cnn.keras").exists(), reason="no shipped model")
-
-
-@pytest.fixture(autouse=True)
-def app_env(tmp_path, mnist_path, monkeypatch):
-    """The app with its own runs and drawings folders and fresh shared caches."""
-    import streamlit as st
-
-    monkeypatch.setenv("DIGIT_STUDIO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("DIGIT_STUDIO_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("MNIST_NPZ", str(mnist_path))
-    for name in ("DIGIT_STUDIO_MODEL", "DIGIT_STUDIO_CLASSROOM", "DIGIT_STUDIO_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = [pytest.mark.skipif(not (ROOT / "model" / "digit_cnn.keras").exists(), reason="no shipped model"),
+              pytest.mark.usefixtures("isolated_app")]  # conftest.py: own folders, fresh caches
 
 
 @pytest.fixture(scope="module")
